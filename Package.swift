@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// C targets build with warnings as errors; Swift targets use the Swift 6 language mode.
+let strictC: [CSetting] = [.unsafeFlags(["-Wall", "-Wextra", "-Werror", "-O3"])]
+
+let package = Package(
+    name: "ShiftAdd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "shiftadd", targets: ["shiftadd"]),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2",
+                       providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // C kernels: CPU feature probe, numeric primitives.
+        .target(name: "CShiftKernels", cSettings: strictC),
+
+        // Text: tokenizers and chat templates.
+        .target(name: "ShiftAddTokenizer"),
+        .target(name: "ShiftAddChatTemplate"),
+
+        // Checkpoint readers and the shared model description.
+        .target(name: "ShiftAddModel", dependencies: ["ShiftAddTokenizer", "CShiftKernels"]),
+
+        // fp32 reference engine.
+        .target(name: "ShiftAddEngine",
+                dependencies: ["ShiftAddModel", "ShiftAddTokenizer", "COpenBLAS", "CShiftKernels"]),
+
+        // Small argument parser shared by the executables.
+        .target(name: "ShiftAddCommandLine"),
+
+        .executableTarget(name: "shiftadd",
+                          dependencies: ["ShiftAddCommandLine", "ShiftAddModel", "ShiftAddEngine",
+                                         "ShiftAddTokenizer", "ShiftAddChatTemplate"]),
+
+        .testTarget(name: "ShiftAddTokenizerTests", dependencies: ["ShiftAddTokenizer", "ShiftAddModel"],
+                    resources: [.copy("Golden")]),
+        .testTarget(name: "ShiftAddChatTemplateTests", dependencies: ["ShiftAddChatTemplate"],
+                    resources: [.copy("Golden")]),
+        .testTarget(name: "ShiftAddModelTests", dependencies: ["ShiftAddModel", "ShiftAddEngine"]),
+        .testTarget(name: "ShiftAddEngineTests", dependencies: ["ShiftAddEngine", "ShiftAddModel"]),
+        .testTarget(name: "ShiftAddCommandLineTests", dependencies: ["ShiftAddCommandLine"]),
+    ]
+)

@@ -1,0 +1,74 @@
+import CShiftKernels
+
+/// Storage type of a checkpoint tensor (GGUF numbering).
+public enum TensorType: Int, Codable, Sendable, CaseIterable {
+    case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 8, q4_K = 12, q5_K = 13, q6_K = 14, bf16 = 30
+
+    public var name: String {
+        switch self {
+        case .f32: "F32"
+        case .f16: "F16"
+        case .bf16: "BF16"
+        case .q4_0: "Q4_0"
+        case .q4_1: "Q4_1"
+        case .q8_0: "Q8_0"
+        case .q4_K: "Q4_K"
+        case .q5_K: "Q5_K"
+        case .q6_K: "Q6_K"
+        }
+    }
+
+    public var blockElements: Int { sa_type_block_elements(Int32(rawValue)) }
+    public var blockBytes: Int { sa_type_block_bytes(Int32(rawValue)) }
+
+    /// Bytes needed for `count` elements, or nil if `count` is not a whole number of blocks.
+    public func byteCount(elements count: Int) -> Int? {
+        guard count % blockElements == 0 else { return nil }
+        let (bytes, overflow) = (count / blockElements).multipliedReportingOverflow(by: blockBytes)
+        return overflow ? nil : bytes
+    }
+}
+
+/// One tensor of a checkpoint: where its bytes are in a mapped file and how to decode them.
+/// `shape` lists the outermost dimension first, so a linear layer is [outputs, inputs] and its
+/// rows are contiguous.
+public struct TensorRecord: Sendable {
+    public let name: String
+    public let shape: [Int]
+    public let type: TensorType
+    public let file: MappedFile
+    public let offset: Int
+    public let byteCount: Int
+
+    public init(name: String, shape: [Int], type: TensorType, file: MappedFile, offset: Int) throws {
+        let elements = shape.reduce(1, *)
+        guard shape.allSatisfy({ $0 > 0 }), let bytes = type.byteCount(elements: elements) else {
+            throw ModelError.malformed(file: file.path,
+                                       reason: "tensor '\(name)' of type \(type.name) has invalid shape \(shape)")
+        }
+        _ = try file.bytes(at: offset, count: bytes, what: "tensor '\(name)'")
+        self.name = name
+        self.shape = shape
+        self.type = type
+        self.file = file
+        self.offset = offset
+        self.byteCount = bytes
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+
+    /// Decodes the tensor into fp32.
+    public func floats() -> [Float] {
+        [Float](unsafeUninitializedCapacity: elementCount) { buffer, initialized in
+            decode(into: buffer.baseAddress!)
+            initialized = elementCount
+        }
+    }
+
+    /// Decodes the tensor into `destination`, which must hold `elementCount` floats.
+    public func decode(into destination: UnsafeMutablePointer<Float>) {
+        // The constructor checked type, shape and bounds, so decoding cannot fail.
+        let status = sa_dequantize(Int32(type.rawValue), file.base + offset, destination, elementCount)
+        precondition(status == 0, "dequantize \(name)")
+    }
+}
