@@ -33,6 +33,11 @@ let package = Package(
         .target(name: "ShiftAddEngine",
                 dependencies: ["ShiftAddModel", "ShiftAddTokenizer", "COpenBLAS", "CShiftKernels"]),
 
+        // Converter: calibration, binary-coding quantization with power-of-two scales, rotation,
+        // bit allocation.
+        .target(name: "ShiftAddConvert",
+                dependencies: ["ShiftAddModel", "ShiftAddEngine", "COpenBLAS", "CShiftKernels"]),
+
         // Small argument parser shared by the executables.
         .target(name: "ShiftAddCommandLine"),
 
@@ -47,5 +52,7 @@ let package = Package(
         .testTarget(name: "ShiftAddModelTests", dependencies: ["ShiftAddModel", "ShiftAddEngine"]),
         .testTarget(name: "ShiftAddEngineTests", dependencies: ["ShiftAddEngine", "ShiftAddModel"]),
         .testTarget(name: "ShiftAddCommandLineTests", dependencies: ["ShiftAddCommandLine"]),
+        .testTarget(name: "ShiftAddConvertTests", dependencies: ["ShiftAddConvert", "CShiftKernels"]),
+        .testTarget(name: "ShiftAddKernelTests", dependencies: ["CShiftKernels"]),
     ]
 )
