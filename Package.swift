@@ -43,16 +43,20 @@ let package = Package(
 
         .executableTarget(name: "shiftadd",
                           dependencies: ["ShiftAddCommandLine", "ShiftAddModel", "ShiftAddEngine",
-                                         "ShiftAddTokenizer", "ShiftAddChatTemplate"]),
+                                         "ShiftAddTokenizer"]),
 
-        .testTarget(name: "ShiftAddTokenizerTests", dependencies: ["ShiftAddTokenizer", "ShiftAddModel"],
+        // Builders of small checkpoints and shared helpers for the test targets.
+        .target(name: "ShiftAddTestSupport", dependencies: ["ShiftAddModel"], path: "Tests/ShiftAddTestSupport"),
+
+        .testTarget(name: "ShiftAddTokenizerTests", dependencies: ["ShiftAddTestSupport", "ShiftAddTokenizer", "ShiftAddModel"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "ShiftAddChatTemplateTests", dependencies: ["ShiftAddChatTemplate"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "ShiftAddModelTests", dependencies: ["ShiftAddModel", "ShiftAddEngine"]),
-        .testTarget(name: "ShiftAddEngineTests", dependencies: ["ShiftAddEngine", "ShiftAddModel"]),
+        .testTarget(name: "ShiftAddModelTests", dependencies: ["ShiftAddTestSupport", "ShiftAddModel", "ShiftAddEngine", "CShiftKernels"],
+                    resources: [.copy("Golden")]),
+        .testTarget(name: "ShiftAddEngineTests", dependencies: ["ShiftAddTestSupport", "ShiftAddEngine", "ShiftAddModel"]),
         .testTarget(name: "ShiftAddCommandLineTests", dependencies: ["ShiftAddCommandLine"]),
-        .testTarget(name: "ShiftAddConvertTests", dependencies: ["ShiftAddConvert", "CShiftKernels"]),
+        .testTarget(name: "ShiftAddConvertTests", dependencies: ["ShiftAddTestSupport", "ShiftAddConvert", "CShiftKernels"]),
         .testTarget(name: "ShiftAddKernelTests", dependencies: ["CShiftKernels"]),
     ]
 )

@@ -1,1 +1,51 @@
-print("shiftadd")
+import Foundation
+import ShiftAddCommandLine
+
+/// Entry point: `shiftadd <command> [options]`.
+let commands: [any CLICommand.Type] = [GenerateCommand.self, EvalCommand.self, TokenizeCommand.self]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+@MainActor func usage() -> String {
+    var lines = ["shiftadd \(ShiftAddVersion.string): serve and evaluate multiplication-free LLMs", "",
+                 "Usage: shiftadd <command> [options]", "", "Commands:"]
+    for c in commands { lines.append("  " + c.spec.name.padding(toLength: 12, withPad: " ", startingAt: 0) + c.spec.summary) }
+    lines.append("")
+    lines.append("Run `shiftadd <command> --help` for a command's options.")
+    return lines.joined(separator: "\n")
+}
+
+guard let name = arguments.first else {
+    print(usage())
+    exit(2)
+}
+switch name {
+case "--version", "version":
+    print("shiftadd \(ShiftAddVersion.string)")
+    exit(0)
+case "--help", "-h", "help":
+    print(usage())
+    exit(0)
+default:
+    break
+}
+guard let command = commands.first(where: { $0.spec.name == name }) else {
+    FileHandle.standardError.write(Data("shiftadd: unknown command '\(name)'\n\n\(usage())\n".utf8))
+    exit(2)
+}
+do {
+    let parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: command.spec)
+    try command.run(parsed)
+    fflush(nil)
+    exit(0)
+} catch let ArgumentError.helpRequested(text) {
+    print(text)
+    exit(0)
+} catch let error as ArgumentError {
+    FileHandle.standardError.write(Data("shiftadd \(name): \(error)\n".utf8))
+    exit(2)
+} catch {
+    fflush(nil)
+    FileHandle.standardError.write(Data("shiftadd \(name): \(error)\n".utf8))
+    exit(1)
+}

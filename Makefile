@@ -1,0 +1,53 @@
+# ShiftAdd: `make run` sets everything up and runs the default model; `make test` runs the tests.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+# One build configuration for everything: release with testing enabled, so the tests reuse the
+# binaries `make run` uses instead of building the package twice.
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
+BIN := .build/release
+MODEL_DIR ?= $(or $(SHIFTADD_MODEL_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shiftadd/models)
+MODEL := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
+THREADS ?= $(shell nproc)
+PROMPT ?= The capital of France is
+DEB_PACKAGES := pkg-config libnghttp2-dev libssl-dev libopenblas-dev python3 python3-pip ca-certificates
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export SHIFTADD_MODEL_DIR := $(MODEL_DIR)
+
+.PHONY: all deps build test run model clean help
+
+all: build
+
+help:
+	@echo "make run    install what is missing, build, fetch the default model and run it"
+	@echo "make test   build and run the test suite (fetches the default model once)"
+	@echo "make build  build the executables (release)"
+	@echo "make model  fetch and verify the default model into $(MODEL_DIR)"
+	@echo "make deps   install missing Debian packages"
+
+# Installs only the Debian packages that are missing.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "the Swift toolchain (swift) is not on PATH: install Swift 6 from swift.org"; exit 1; }
+
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+model: deps
+	@Scripts/fetch-model.sh "$(MODEL_DIR)"
+
+test: build model
+	$(SWIFT) test $(SWIFT_FLAGS)
+
+run: build model
+	$(BIN)/shiftadd generate --model "$(MODEL)" --prompt "$(PROMPT)" --max-tokens 48 --threads $(THREADS)
+
+clean:
+	rm -rf .build

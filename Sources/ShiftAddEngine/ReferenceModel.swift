@@ -1,0 +1,63 @@
+import COpenBLAS
+import ShiftAddModel
+
+/// The fp32 reference implementation of a LLaMA-family decoder on OpenBLAS. Every quantized path is
+/// measured against it, so it stays simple and exact: weights are decoded to fp32 once, products are
+/// sgemm calls, and the element-wise parts are plain loops.
+///
+/// Not thread-safe: one owner drives it. OpenBLAS runs the products on its own threads, sized by
+/// `threads`, so no work lands on Swift's cooperative pool.
+public final class ReferenceModel {
+    public let config: ModelConfig
+
+    struct Block {
+        var attentionNorm: [Float]
+        var ffnNorm: [Float]
+        /// Weights by projection, each [outputs][inputs].
+        var weights: [TensorName.Projection: [Float]]
+        var biases: [TensorName.Projection: [Float]]
+    }
+
+    var embedding: [Float]
+    /// nil when tied to `embedding`.
+    var output: [Float]?
+    var outputNorm: [Float]
+    var blocks: [Block]
+    let rotary: RotaryTable
+
+    public init(_ model: ModelDescription, threads: Int = 1) throws {
+        let c = model.config
+        config = c
+        openblas_set_num_threads(Int32(max(1, threads)))
+        embedding = try model.floats(TensorName.tokenEmbedding, shape: [c.vocabSize, c.dim])
+        output = c.tiedEmbeddings ? nil : try model.floats(TensorName.output, shape: [c.vocabSize, c.dim])
+        outputNorm = try model.floats(TensorName.outputNorm, shape: [c.dim])
+        blocks = try (0..<c.layerCount).map { l in
+            var weights: [TensorName.Projection: [Float]] = [:]
+            var biases: [TensorName.Projection: [Float]] = [:]
+            for p in TensorName.Projection.allCases {
+                let shape = ModelDescription.projectionShape(p, config: c)
+                weights[p] = try model.floats(TensorName.weight(p, layer: l), shape: shape)
+                if c.attentionBias, [.q, .k, .v].contains(p) {
+                    biases[p] = try model.floats(TensorName.bias(p, layer: l), shape: [shape[0]])
+                }
+            }
+            return Block(attentionNorm: try model.floats(TensorName.attentionNorm(l), shape: [c.dim]),
+                         ffnNorm: try model.floats(TensorName.ffnNorm(l), shape: [c.dim]),
+                         weights: weights, biases: biases)
+        }
+        rotary = RotaryTable(headDim: c.headDim, theta: c.ropeTheta,
+                             style: c.ropeStyle == .interleaved ? .interleaved : .halfSplit)
+    }
+
+    /// A cache for one sequence of at most `capacity` positions (default: the model's context).
+    public func makeCache(capacity: Int? = nil) -> KVCache {
+        KVCache(layers: config.layerCount, kvDim: config.kvDim, capacity: capacity ?? config.contextLength)
+    }
+
+    /// Logits for every position of `tokens`, computed from scratch: row-major [tokens.count][vocabSize].
+    public func logits(tokens: [Int]) -> [Float] {
+        let cache = makeCache(capacity: tokens.count)
+        return forward([(tokens, cache)], allLogits: true)
+    }
+}

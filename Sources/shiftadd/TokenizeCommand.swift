@@ -1,0 +1,31 @@
+import Foundation
+import ShiftAddCommandLine
+import ShiftAddModel
+import ShiftAddTokenizer
+
+/// `shiftadd tokenize`: print token ids of a file as JSON, for checking the tokenizer.
+enum TokenizeCommand: CLICommand {
+    static let spec = CommandSpec(
+        name: "tokenize", summary: "Print the token ids of a text file as JSON",
+        usage: "shiftadd tokenize --model PATH --file FILE [--per-line]",
+        options: [
+            .init("model", value: "PATH", help: "Checkpoint whose tokenizer to use"),
+            .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
+            .init("file", value: "FILE", help: "UTF-8 text to encode"),
+            .init("per-line", help: "Encode each line (split on \\n, without it) and print one array per line"),
+            .init("special", help: "Add BOS/EOS as the model's metadata asks"),
+        ])
+
+    static func run(_ a: ParsedArguments) throws {
+        let (_, tokenizer) = try loadModel(a)
+        let path = try a.required("file")
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read") }
+        let text = String(decoding: data, as: UTF8.self)
+        let special = try a.flag("special")
+        let pieces = try a.flag("per-line") ? text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) : [text]
+        for piece in pieces {
+            let ids = tokenizer.encode(piece, addSpecial: special)
+            print("[" + ids.map(String.init).joined(separator: ",") + "]")
+        }
+    }
+}
