@@ -29,6 +29,9 @@ let package = Package(
         // Checkpoint readers and the shared model description.
         .target(name: "ShiftAddModel", dependencies: ["ShiftAddTokenizer", "CShiftKernels"]),
 
+        // The weight bundle: one versioned, checksummed file holding a converted model.
+        .target(name: "ShiftAddBundle", dependencies: ["ShiftAddModel", "ShiftAddTokenizer", "COpenSSL", "CShiftKernels"]),
+
         // fp32 reference engine.
         .target(name: "ShiftAddEngine",
                 dependencies: ["ShiftAddModel", "ShiftAddTokenizer", "COpenBLAS", "CShiftKernels"]),
@@ -58,5 +61,6 @@ let package = Package(
         .testTarget(name: "ShiftAddCommandLineTests", dependencies: ["ShiftAddCommandLine"]),
         .testTarget(name: "ShiftAddConvertTests", dependencies: ["ShiftAddTestSupport", "ShiftAddConvert", "CShiftKernels"]),
         .testTarget(name: "ShiftAddKernelTests", dependencies: ["CShiftKernels"]),
+        .testTarget(name: "ShiftAddBundleTests", dependencies: ["ShiftAddTestSupport", "ShiftAddBundle", "ShiftAddModel"]),
     ]
 )

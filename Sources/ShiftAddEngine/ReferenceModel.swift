@@ -5,8 +5,8 @@ import ShiftAddModel
 /// measured against it, so it stays simple and exact: weights are decoded to fp32 once, products are
 /// sgemm calls, and the element-wise parts are plain loops.
 ///
-/// Not thread-safe: one owner drives it. OpenBLAS runs the products on its own threads, sized by
-/// `threads`, so no work lands on Swift's cooperative pool.
+/// Not thread-safe: one owner drives it. OpenBLAS runs the products on its own threads (see
+/// `BLASThreads`), so no work lands on Swift's cooperative pool.
 public final class ReferenceModel {
     public let config: ModelConfig
 
@@ -25,10 +25,9 @@ public final class ReferenceModel {
     var blocks: [Block]
     let rotary: RotaryTable
 
-    public init(_ model: ModelDescription, threads: Int = 1) throws {
+    public init(_ model: ModelDescription) throws {
         let c = model.config
         config = c
-        openblas_set_num_threads(Int32(max(1, threads)))
         embedding = try model.floats(TensorName.tokenEmbedding, shape: [c.vocabSize, c.dim])
         output = c.tiedEmbeddings ? nil : try model.floats(TensorName.output, shape: [c.vocabSize, c.dim])
         outputNorm = try model.floats(TensorName.outputNorm, shape: [c.dim])

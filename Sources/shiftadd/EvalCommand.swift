@@ -32,7 +32,8 @@ enum EvalCommand: CLICommand {
         guard ctx + (bos == nil ? 0 : 1) <= model.config.contextLength else {
             throw CLIError("--ctx \(ctx) exceeds the model's context of \(model.config.contextLength)")
         }
-        let engine = try ReferenceModel(model, threads: try a.int("threads", range: 1...256)!)
+        BLASThreads.configure(try a.int("threads", range: 1...256)!)
+        let engine = try ReferenceModel(model)
 
         let json = try a.flag("json")
         var progress = ProgressReporter(label: "eval", total: windows)

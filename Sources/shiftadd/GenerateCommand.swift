@@ -31,7 +31,8 @@ enum GenerateCommand: CLICommand {
                               topP: Float(try a.double("top-p", range: 0...1)!),
                               seed: UInt64(truncatingIfNeeded: try a.int("seed")!))
         let ignoreEOS = try a.flag("ignore-eos")
-        let engine = try ReferenceModel(model, threads: try a.int("threads", range: 1...256)!)
+        BLASThreads.configure(try a.int("threads", range: 1...256)!)
+        let engine = try ReferenceModel(model)
 
         let promptTokens = tokenizer.encode(prompt)
         guard !promptTokens.isEmpty else { throw CLIError("the prompt encodes to no tokens") }

@@ -55,7 +55,7 @@ import Testing
 
     @Test func greedyDefaultModelSaysParis() throws {
         let model = try GGUFReader.read(path: try defaultModelPath())
-        let engine = try ReferenceModel(model, threads: 2)
+        let engine = try ReferenceModel(model)
         // "The capital of France is" in SmolLM2's vocabulary.
         let prompt = [504, 3575, 282, 4649, 314]
         let logits = engine.logits(tokens: prompt)

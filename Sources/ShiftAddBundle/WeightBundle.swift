@@ -1,0 +1,162 @@
+import CShiftKernels
+import Foundation
+import ShiftAddModel
+
+/// A validated bundle held in private memory. Loading reads the whole file (rather than mapping
+/// it) so that a file truncated or rewritten while the server runs cannot fault the process; every
+/// size, offset and checksum is checked before any tensor is handed out.
+public final class WeightBundle: @unchecked Sendable {
+    public let path: String
+    public let manifest: BundleManifest
+    /// 64-byte aligned copy of the file, immutable after init.
+    private let storage: UnsafeMutableRawPointer
+    private let size: Int
+    private let dataStart: Int
+    private let entries: [String: BundleTensorEntry]
+
+    public init(path: String, verifyChecksums: Bool = true) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw BundleError.cannotOpen(file: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw BundleError.cannotOpen(file: path, reason: "not a regular file")
+        }
+        var size = Int(st.st_size)
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: BundleFormat.alignment)
+        var done = 0
+        while done < size {
+            let n = read(fd, storage + done, size - done)
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            done += n
+        }
+        size = done
+        // Validate before any stored property but `path` is set: a throw from a fully initialized
+        // instance would run deinit and free `storage` a second time.
+        let header: (manifest: BundleManifest, dataStart: Int)
+        let entries: [String: BundleTensorEntry]
+        do {
+            header = try Self.parseHeader(storage, size: size, path: path)
+            entries = try Self.validateTensors(header.manifest, dataStart: header.dataStart, size: size, path: path)
+            if verifyChecksums {
+                for e in header.manifest.tensors {
+                    let bytes = UnsafeRawBufferPointer(start: storage + header.dataStart + e.offset, count: e.length)
+                    guard Digest.hex(Digest.sha256(bytes)) == e.sha256 else {
+                        throw BundleError.tensorChecksumMismatch(file: path, tensor: e.name, offset: header.dataStart + e.offset)
+                    }
+                }
+            }
+        } catch {
+            storage.deallocate()
+            throw error
+        }
+        self.storage = storage
+        self.size = size
+        manifest = header.manifest
+        dataStart = header.dataStart
+        self.entries = entries
+    }
+
+    deinit { storage.deallocate() }
+
+    public var fileSize: Int { size }
+
+    private static func parseHeader(_ base: UnsafeMutableRawPointer, size: Int, path: String) throws -> (manifest: BundleManifest, dataStart: Int) {
+        guard size >= BundleFormat.magic.count,
+              Array(UnsafeRawBufferPointer(start: base, count: BundleFormat.magic.count)) == BundleFormat.magic else {
+            throw BundleError.badMagic(file: path)
+        }
+        guard size >= BundleFormat.headerSize else {
+            throw BundleError.truncated(file: path, what: "header", expectedBytes: BundleFormat.headerSize, actualBytes: size)
+        }
+        func u32(_ o: Int) -> Int { Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt32.self))) }
+        func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+        let version = u32(8)
+        guard version >= 1 else { throw BundleError.headerCorrupt(file: path, reason: "format version \(version)") }
+        guard version <= BundleFormat.version else {
+            throw BundleError.newerVersion(file: path, version: version, supported: BundleFormat.version)
+        }
+        guard u32(12) == BundleFormat.headerSize, u64(16) == UInt64(BundleFormat.headerSize) else {
+            throw BundleError.headerCorrupt(file: path, reason: "header size \(u32(12)) / manifest offset \(u64(16))")
+        }
+        let length = u64(24)
+        guard length > 0, length <= UInt64(BundleFormat.maxManifestBytes) else {
+            throw BundleError.headerCorrupt(file: path, reason: "manifest length \(length)")
+        }
+        let manifestEnd = BundleFormat.headerSize + Int(length)
+        guard manifestEnd <= size else {
+            throw BundleError.truncated(file: path, what: "manifest", expectedBytes: manifestEnd, actualBytes: size)
+        }
+        let json = UnsafeRawBufferPointer(start: base + BundleFormat.headerSize, count: Int(length))
+        guard Digest.sha256(json) == Array(UnsafeRawBufferPointer(start: base + 32, count: 32)) else {
+            throw BundleError.manifestChecksumMismatch(file: path)
+        }
+        let manifest: BundleManifest
+        do {
+            manifest = try JSONDecoder().decode(BundleManifest.self, from: Data(json))
+        } catch {
+            throw BundleError.manifestInvalid(file: path, reason: "\(error)")
+        }
+        guard manifest.formatVersion == version else {
+            throw BundleError.manifestInvalid(file: path, reason: "manifest says version \(manifest.formatVersion), header \(version)")
+        }
+        return (manifest, BundleFormat.aligned(manifestEnd))
+    }
+
+    private static func validateTensors(_ m: BundleManifest, dataStart: Int, size: Int, path: String) throws -> [String: BundleTensorEntry] {
+        guard m.dataSize >= 0, dataStart + m.dataSize <= size else {
+            throw BundleError.truncated(file: path, what: "tensor data", expectedBytes: dataStart + max(m.dataSize, 0), actualBytes: size)
+        }
+        guard dataStart + m.dataSize == size else {
+            throw BundleError.headerCorrupt(file: path, reason: "\(size - dataStart - m.dataSize) unexpected bytes after the data section")
+        }
+        var entries: [String: BundleTensorEntry] = [:]
+        for e in m.tensors {
+            guard entries[e.name] == nil else { throw BundleError.tensorInvalid(file: path, tensor: e.name, reason: "listed twice") }
+            guard e.offset >= 0, e.length >= 0, e.offset % BundleFormat.alignment == 0,
+                  e.offset <= m.dataSize, e.length <= m.dataSize - e.offset else {
+                throw BundleError.tensorOutOfBounds(file: path, tensor: e.name)
+            }
+            var elements = 1
+            for d in e.shape {
+                let (p, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard d > 0, !overflow else { throw BundleError.tensorInvalid(file: path, tensor: e.name, reason: "shape \(e.shape)") }
+                elements = p
+            }
+            guard elements.multipliedReportingOverflow(by: e.dtype.size) == (e.length, false) else {
+                throw BundleError.tensorInvalid(file: path, tensor: e.name, reason: "\(e.length) bytes for \(e.dtype) \(e.shape)")
+            }
+            entries[e.name] = e
+        }
+        return entries
+    }
+
+    public func has(_ name: String) -> Bool { entries[name] != nil }
+
+    /// The raw bytes of a tensor after checking its type and shape.
+    public func bytes(_ name: String, dtype: BundleDType, shape: [Int]? = nil) throws -> UnsafeRawBufferPointer {
+        guard let e = entries[name] else { throw BundleError.missingTensor(file: path, tensor: name) }
+        guard e.dtype == dtype else { throw BundleError.tensorInvalid(file: path, tensor: name, reason: "type \(e.dtype), expected \(dtype)") }
+        if let shape, e.shape != shape {
+            throw BundleError.tensorInvalid(file: path, tensor: name, reason: "shape \(e.shape), expected \(shape)")
+        }
+        return UnsafeRawBufferPointer(start: storage + dataStart + e.offset, count: e.length)
+    }
+
+    /// An f32 or f16 tensor as fp32 values.
+    public func floats(_ name: String, shape: [Int]) throws -> [Float] {
+        guard let e = entries[name] else { throw BundleError.missingTensor(file: path, tensor: name) }
+        let raw = try bytes(name, dtype: e.dtype, shape: shape)
+        switch e.dtype {
+        case .f32: return Array(raw.bindMemory(to: Float.self))
+        case .f16: return raw.bindMemory(to: UInt16.self).map { sa_half_to_float($0) }
+        default: throw BundleError.tensorInvalid(file: path, tensor: name, reason: "type \(e.dtype) is not a float type")
+        }
+    }
+
+    public func u64(_ name: String, shape: [Int]) throws -> [UInt64] {
+        Array(try bytes(name, dtype: .u64, shape: shape).bindMemory(to: UInt64.self))
+    }
+}
