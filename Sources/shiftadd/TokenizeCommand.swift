@@ -14,6 +14,7 @@ enum TokenizeCommand: CLICommand {
             .init("file", value: "FILE", help: "UTF-8 text to encode"),
             .init("per-line", help: "Encode each line (split on \\n, without it) and print one array per line"),
             .init("special", help: "Add BOS/EOS as the model's metadata asks"),
+            .init("parse-special", help: "Encode special-token text such as <|im_start|> as those tokens"),
         ])
 
     static func run(_ a: ParsedArguments) throws {
@@ -22,9 +23,13 @@ enum TokenizeCommand: CLICommand {
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read") }
         let text = String(decoding: data, as: UTF8.self)
         let special = try a.flag("special")
-        let pieces = try a.flag("per-line") ? text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) : [text]
+        let parseSpecial = try a.flag("parse-special")
+        // Split on the scalar "\n": as Characters, "\r\n" would be one unit and never match.
+        let pieces = try a.flag("per-line")
+            ? text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+            : [text]
         for piece in pieces {
-            let ids = tokenizer.encode(piece, addSpecial: special)
+            let ids = tokenizer.encode(piece, addSpecial: special, parseSpecial: parseSpecial)
             print("[" + ids.map(String.init).joined(separator: ",") + "]")
         }
     }
