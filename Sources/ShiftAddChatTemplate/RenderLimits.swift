@@ -1,0 +1,22 @@
+/// Bounds on one render, because templates come from model files and may loop or grow without end.
+/// The defaults are far above what real chat templates need.
+public struct RenderLimits: Sendable, Equatable {
+    /// Largest output, and largest string or list built along the way (bytes or items).
+    public var maxOutputBytes: Int
+    /// Total `for` iterations across the whole render, nested loops included.
+    public var maxLoopIterations: Int
+    /// Deepest chain of macro calls.
+    public var maxCallDepth: Int
+
+    public init(maxOutputBytes: Int = 32 << 20, maxLoopIterations: Int = 1_000_000, maxCallDepth: Int = 40) {
+        self.maxOutputBytes = maxOutputBytes
+        self.maxLoopIterations = maxLoopIterations
+        self.maxCallDepth = maxCallDepth
+    }
+
+    func checkSize(_ size: Int) throws {
+        guard size <= maxOutputBytes else {
+            throw TemplateError.limit("output exceeds the limit of \(maxOutputBytes) bytes")
+        }
+    }
+}
