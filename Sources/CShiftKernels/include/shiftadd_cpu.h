@@ -9,7 +9,7 @@ extern "C" {
 typedef enum {
     SA_ISA_SCALAR = 0,
     SA_ISA_AVX2 = 1,
-    SA_ISA_AVX512 = 2 /* F, BW, VL and VBMI */
+    SA_ISA_AVX512 = 2 /* F, BW, VL, VBMI and VNNI */
 } sa_isa;
 
 /* The best level this CPU supports (probed once, then cached). */

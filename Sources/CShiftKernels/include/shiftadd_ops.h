@@ -1,0 +1,58 @@
+#ifndef SHIFTADD_OPS_H
+#define SHIFTADD_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shiftadd_threadpool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The fp32 parts of the quantized engine's forward pass: the fp16 output head, RMSNorm, SwiGLU,
+ * rotary embeddings and attention over a paged KV cache. All buffers are the caller's; nothing is
+ * allocated or retained. Each token's result depends only on that token's inputs, whatever the
+ * batch (batch invariance), and on the instruction set only through float summation order. */
+
+/* y[t][r] = sum_c w[r][c] * x[t][c] for fp16 weights w [rows][cols] and fp32 x [T][cols];
+ * y is [T][rows], overwritten. Each weight row is read once for all T tokens. Splits rows over
+ * `pool` (NULL: caller only). `isa` as in shiftadd_cpu.h, or -1 for the best available.
+ * Returns SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
+int sa_f16_matmul(const uint16_t *w, int rows, int cols, const float *x, int T, float *y,
+                  sa_threadpool *pool, int isa);
+
+/* y[t] = x[t] / sqrt(mean(x[t]^2) + eps) * gain, for T rows of `width`. x and y may alias. */
+void sa_rmsnorm(const float *x, const float *gain, float *y, int T, int width, float eps);
+
+/* gate[i] = silu(gate[i]) * up[i] for `count` values. */
+void sa_swiglu(float *gate, const float *up, size_t count);
+
+/* Rotates `heads` heads of `head_dim` at one position. cos/sin hold head_dim / 2 values for that
+ * position. interleaved != 0: pairs (2i, 2i+1); else pairs (i, i + head_dim / 2). */
+void sa_rope(float *v, int heads, int head_dim, const float *cos_table, const float *sin_table, int interleaved);
+
+/* Attention of one query token over positions [0, n_positions) of a paged cache.
+ * q: [heads][head_dim]; out: [heads][head_dim], overwritten.
+ * k_pool, v_pool: one layer's blocks, [n_blocks][block_size][kv_heads * head_dim];
+ * block_table[i] is the pool block holding positions [i * block_size, (i + 1) * block_size).
+ * Query head h reads kv head h / (heads / kv_heads). scores: scratch of n_positions floats.
+ * Returns SA_OK or SA_ERR_ARGUMENT. */
+int sa_attention_paged(const float *q, float *out, int heads, int kv_heads, int head_dim,
+                       const float *k_pool, const float *v_pool, const int32_t *block_table,
+                       int block_size, int n_positions, float scale, float *scores);
+
+/* sa_attention_paged for T query tokens at once, split over `pool` (NULL: caller only).
+ * q, out: [T][heads * head_dim]; tables[t] and n_positions[t] give token t's block table and how
+ * many positions it attends to; scores: scratch of T * max_positions floats, where max_positions
+ * is the largest n_positions[t]. Returns SA_OK or SA_ERR_ARGUMENT. */
+int sa_attention_paged_batch(const float *q, float *out, int T, int heads, int kv_heads, int head_dim,
+                             const float *k_pool, const float *v_pool, const int32_t *const *tables,
+                             const int *n_positions, int block_size, float scale, float *scores,
+                             int max_positions, sa_threadpool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
