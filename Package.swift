@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "shiftadd", targets: ["shiftadd"]),
+        .executable(name: "shiftadd-convert", targets: ["shiftadd-convert"]),
     ],
     targets: [
         // System libraries, found through pkg-config.
@@ -39,14 +40,18 @@ let package = Package(
         // Converter: calibration, binary-coding quantization with power-of-two scales, rotation,
         // bit allocation.
         .target(name: "ShiftAddConvert",
-                dependencies: ["ShiftAddModel", "ShiftAddEngine", "COpenBLAS", "CShiftKernels"]),
+                dependencies: ["ShiftAddModel", "ShiftAddEngine", "ShiftAddBundle", "ShiftAddTokenizer",
+                               "COpenBLAS", "CShiftKernels"]),
 
         // Small argument parser shared by the executables.
         .target(name: "ShiftAddCommandLine"),
 
+        .executableTarget(name: "shiftadd-convert",
+                          dependencies: ["ShiftAddConvert", "ShiftAddCommandLine", "ShiftAddModel", "ShiftAddBundle",
+                                         "ShiftAddEngine"]),
         .executableTarget(name: "shiftadd",
                           dependencies: ["ShiftAddCommandLine", "ShiftAddModel", "ShiftAddEngine",
-                                         "ShiftAddTokenizer"]),
+                                         "ShiftAddTokenizer", "ShiftAddBundle", "ShiftAddChatTemplate"]),
 
         // Builders of small checkpoints and shared helpers for the test targets.
         .target(name: "ShiftAddTestSupport", dependencies: ["ShiftAddModel"], path: "Tests/ShiftAddTestSupport"),

@@ -25,7 +25,10 @@ public enum BundleFormat {
 }
 
 /// SHA-256 through OpenSSL.
-enum Digest {
+public enum Digest {
+    /// Lowercase hex SHA-256 of `bytes`.
+    public static func sha256Hex(_ bytes: UnsafeRawBufferPointer) -> String { hex(sha256(bytes)) }
+
     static func sha256(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0

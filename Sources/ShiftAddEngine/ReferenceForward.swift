@@ -1,7 +1,7 @@
 import COpenBLAS
 import ShiftAddModel
 
-/// Where the converter may observe the input of a group of projections during a forward pass.
+/// Where the converter observes the input of a group of projections during `forwardBlock`.
 public enum ProjectionInput: Sendable, CaseIterable {
     /// Normalized hidden state read by q, k and v.
     case attention
@@ -25,78 +25,97 @@ public enum ProjectionInput: Sendable, CaseIterable {
 extension ReferenceModel {
     /// Appends each sequence's tokens to its cache and returns logits: for every new token when
     /// `allLogits`, else only for each sequence's last token. Rows follow the batch order.
-    /// `observe`, when given, sees every projection input as [rows][width] for the whole batch.
-    public func forward(_ batch: [(tokens: [Int], cache: KVCache)], allLogits: Bool,
-                        observe: ((Int, ProjectionInput, UnsafeBufferPointer<Float>) -> Void)? = nil) -> [Float] {
+    public func forward(_ batch: [(tokens: [Int], cache: KVCache)], allLogits: Bool) -> [Float] {
         let c = config
         let n = batch.reduce(0) { $0 + $1.tokens.count }
         precondition(n > 0, "empty batch")
-        var x = [Float](repeating: 0, count: n * c.dim)
-        var row = 0
         for (tokens, cache) in batch {
             precondition(cache.count + tokens.count <= cache.capacity, "sequence exceeds its cache")
-            for t in tokens {
-                precondition(t >= 0 && t < c.vocabSize, "token id \(t) out of range")
-                x.withUnsafeMutableBufferPointer { dst in
-                    embedding.withUnsafeBufferPointer { src in
-                        (dst.baseAddress! + row * c.dim).update(from: src.baseAddress! + t * c.dim, count: c.dim)
-                    }
-                }
-                row += 1
-            }
         }
+        var x = embed(batch.flatMap(\.tokens))
+        let segments = batch.map { (count: $0.tokens.count, cache: $0.cache) }
         for layer in 0..<c.layerCount {
-            runBlock(layer, x: &x, batch: batch, observe: observe)
+            runBlock(layer, x: &x, segments: segments, cacheLayer: layer, observe: nil)
         }
         for i in batch.indices { batch[i].cache.advance(by: batch[i].tokens.count) }
         return head(x, batch: batch, allLogits: allLogits)
     }
 
-    /// One decoder block over the batch's hidden states `x` ([tokens][dim]), writing K and V at each
-    /// sequence's next positions (the caches advance after the last block).
-    func runBlock(_ layer: Int, x: inout [Float], batch: [(tokens: [Int], cache: KVCache)],
+    /// Token embeddings, [tokens][dim].
+    public func embed(_ tokens: [Int]) -> [Float] {
+        let dim = config.dim
+        var x = [Float](repeating: 0, count: tokens.count * dim)
+        x.withUnsafeMutableBufferPointer { dst in
+            embedding.withUnsafeBufferPointer { src in
+                for (row, t) in tokens.enumerated() {
+                    precondition(t >= 0 && t < config.vocabSize, "token id \(t) out of range")
+                    (dst.baseAddress! + row * dim).update(from: src.baseAddress! + t * dim, count: dim)
+                }
+            }
+        }
+        return x
+    }
+
+    /// Runs decoder block `layer` alone over `sequences` whole sequences of `length` tokens each,
+    /// whose hidden states `x` ([sequences × length][dim]) are replaced by the block's output.
+    /// The converter drives the model block by block this way; keys and values live in scratch
+    /// caches for the call.
+    public func forwardBlock(_ layer: Int, x: inout [Float], sequences: Int, length: Int,
+                             observe: ((Int, ProjectionInput, UnsafeBufferPointer<Float>) -> Void)? = nil) {
+        precondition(x.count == sequences * length * config.dim, "hidden states do not match \(sequences) × \(length)")
+        let segments = (0..<sequences).map { _ in
+            (count: length, cache: KVCache(layers: 1, kvDim: config.kvDim, capacity: length))
+        }
+        runBlock(layer, x: &x, segments: segments, cacheLayer: 0, observe: observe)
+    }
+
+    /// One decoder block over the hidden states `x` ([tokens][dim]) of consecutive segments, each
+    /// `count` new tokens of one sequence, writing K and V at the sequence's next positions in
+    /// layer `cacheLayer` of its cache (the caches advance after the last block).
+    func runBlock(_ layer: Int, x: inout [Float], segments: [(count: Int, cache: KVCache)], cacheLayer: Int,
                   observe: ((Int, ProjectionInput, UnsafeBufferPointer<Float>) -> Void)?) {
         let c = config
         let n = x.count / c.dim
-        let block = blocks[layer]
+        // Weights are read from `blocks` at each use, not copied up front: `observe` may replace a
+        // projection's weights (the converter's sequential quantization) before they are used.
         var xn = [Float](repeating: 0, count: n * c.dim)
-        Ops.rmsNorm(x, block.attentionNorm, &xn, rows: n, width: c.dim, epsilon: c.rmsNormEpsilon)
+        Ops.rmsNorm(x, blocks[layer].attentionNorm, &xn, rows: n, width: c.dim, epsilon: c.rmsNormEpsilon)
         xn.withUnsafeBufferPointer { observe?(layer, .attention, $0) }
-        var q = project(xn, block, .q, rows: n)
-        var k = project(xn, block, .k, rows: n)
-        let v = project(xn, block, .v, rows: n)
+        var q = project(xn, layer, .q, rows: n)
+        var k = project(xn, layer, .k, rows: n)
+        let v = project(xn, layer, .v, rows: n)
 
         var attention = [Float](repeating: 0, count: n * c.qDim)
         var row = 0
-        for (tokens, cache) in batch {
+        for (count, cache) in segments {
             let start = cache.count
-            for i in 0..<tokens.count {
+            for i in 0..<count {
                 q.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress! + (row + i) * c.qDim, heads: c.headCount, position: start + i) }
                 k.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress! + (row + i) * c.kvDim, heads: c.kvHeadCount, position: start + i) }
                 k.withUnsafeBufferPointer { kb in
                     v.withUnsafeBufferPointer { vb in
-                        cache.store(layer: layer, position: start + i,
+                        cache.store(layer: cacheLayer, position: start + i,
                                     key: kb.baseAddress! + (row + i) * c.kvDim, value: vb.baseAddress! + (row + i) * c.kvDim)
                     }
                 }
             }
-            attend(layer: layer, cache: cache, start: start, count: tokens.count, q: q, qRow: row, out: &attention)
-            row += tokens.count
+            attend(layer: cacheLayer, cache: cache, start: start, count: count, q: q, qRow: row, out: &attention)
+            row += count
         }
         attention.withUnsafeBufferPointer { observe?(layer, .attentionOutput, $0) }
-        accumulate(attention, block.weights[.o]!, into: &x, rows: n, inputs: c.qDim, outputs: c.dim)
+        accumulate(attention, blocks[layer].weights[.o]!, into: &x, rows: n, inputs: c.qDim, outputs: c.dim)
 
-        Ops.rmsNorm(x, block.ffnNorm, &xn, rows: n, width: c.dim, epsilon: c.rmsNormEpsilon)
+        Ops.rmsNorm(x, blocks[layer].ffnNorm, &xn, rows: n, width: c.dim, epsilon: c.rmsNormEpsilon)
         xn.withUnsafeBufferPointer { observe?(layer, .mlp, $0) }
-        var gate = project(xn, block, .gate, rows: n)
-        let up = project(xn, block, .up, rows: n)
+        var gate = project(xn, layer, .gate, rows: n)
+        let up = project(xn, layer, .up, rows: n)
         Ops.swiglu(&gate, up, count: gate.count)
         gate.withUnsafeBufferPointer { observe?(layer, .mlpHidden, $0) }
-        accumulate(gate, block.weights[.down]!, into: &x, rows: n, inputs: c.hiddenDim, outputs: c.dim)
+        accumulate(gate, blocks[layer].weights[.down]!, into: &x, rows: n, inputs: c.hiddenDim, outputs: c.dim)
     }
 
-    /// Causal attention of `count` new tokens (rows `qRow...` of `q`) over the cache's first
-    /// `start + count` positions, written to the same rows of `out` ([tokens][qDim]).
+    /// Causal attention of `count` new tokens (rows `qRow...` of `q`) over the first
+    /// `start + count` positions of cache layer `layer`, written to the same rows of `out` ([tokens][qDim]).
     private func attend(layer: Int, cache: KVCache, start: Int, count: Int, q: [Float], qRow: Int, out: inout [Float]) {
         let c = config
         let total = start + count
@@ -115,8 +134,15 @@ extension ReferenceModel {
                                 let qh = q.baseAddress! + qRow * c.qDim + h * hd
                                 let kh = keys.baseAddress! + base + kv * hd
                                 let vh = values.baseAddress! + base + kv * hd
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(total), Int32(hd),
-                                            scale, qh, Int32(c.qDim), kh, Int32(c.kvDim), 0, s.baseAddress!, Int32(total))
+                                // One new token (decoding) is a matrix-vector product; sgemv avoids
+                                // sgemm's set-up cost on such small shapes.
+                                if count == 1 {
+                                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(total), Int32(hd), scale, kh, Int32(c.kvDim),
+                                                qh, 1, 0, s.baseAddress!, 1)
+                                } else {
+                                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(total), Int32(hd),
+                                                scale, qh, Int32(c.qDim), kh, Int32(c.kvDim), 0, s.baseAddress!, Int32(total))
+                                }
                                 for i in 0..<count {
                                     let visible = start + i + 1
                                     let r = s.baseAddress! + i * total
@@ -124,9 +150,14 @@ extension ReferenceModel {
                                     // Future positions take no part in the P·V product.
                                     for j in visible..<total { r[j] = 0 }
                                 }
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(hd), Int32(total),
-                                            1, s.baseAddress!, Int32(total), vh, Int32(c.kvDim), 0,
-                                            o.baseAddress! + qRow * c.qDim + h * hd, Int32(c.qDim))
+                                let oh = o.baseAddress! + qRow * c.qDim + h * hd
+                                if count == 1 {
+                                    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(total), Int32(hd), 1, vh, Int32(c.kvDim),
+                                                s.baseAddress!, 1, 0, oh, 1)
+                                } else {
+                                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(hd), Int32(total),
+                                                1, s.baseAddress!, Int32(total), vh, Int32(c.kvDim), 0, oh, Int32(c.qDim))
+                                }
                             }
                         }
                     }
@@ -136,7 +167,8 @@ extension ReferenceModel {
     }
 
     /// x·Wᵀ (+ bias) for one projection: [rows][outputs].
-    private func project(_ x: [Float], _ block: Block, _ p: TensorName.Projection, rows: Int) -> [Float] {
+    private func project(_ x: [Float], _ layer: Int, _ p: TensorName.Projection, rows: Int) -> [Float] {
+        let block = blocks[layer]
         let w = block.weights[p]!
         let outputs = w.count / (x.count / rows)
         var y: [Float]
@@ -145,16 +177,24 @@ extension ReferenceModel {
         } else {
             y = [Float](repeating: 0, count: rows * outputs)
         }
-        let inputs = x.count / rows
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
-                    1, x, Int32(inputs), w, Int32(inputs), 1, &y, Int32(outputs))
+        accumulate(x, w, into: &y, rows: rows, inputs: x.count / rows, outputs: outputs)
         return y
     }
 
-    /// y += x·Wᵀ.
+    /// y += x·Wᵀ, with x [rows][inputs] and W [outputs][inputs].
     private func accumulate(_ x: [Float], _ w: [Float], into y: inout [Float], rows: Int, inputs: Int, outputs: Int) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
-                    1, x, Int32(inputs), w, Int32(inputs), 1, &y, Int32(outputs))
+        Self.multiply(x, w, into: &y, rows: rows, inputs: inputs, outputs: outputs, beta: 1)
+    }
+
+    /// y = x·Wᵀ + beta·y. A single row goes through sgemv: sgemm would repack all of W for it.
+    static func multiply(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                         rows: Int, inputs: Int, outputs: Int, beta: Float) {
+        if rows == 1 {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outputs), Int32(inputs), 1, w, Int32(inputs), x, 1, beta, y, 1)
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
+                        1, x, Int32(inputs), w, Int32(inputs), beta, y, Int32(outputs))
+        }
     }
 
     /// Final norm and output head over every row, or each sequence's last row.
@@ -173,9 +213,7 @@ extension ReferenceModel {
         var normed = [Float](repeating: 0, count: selected.count)
         Ops.rmsNorm(selected, outputNorm, &normed, rows: rows.count, width: c.dim, epsilon: c.rmsNormEpsilon)
         var logits = [Float](repeating: 0, count: rows.count * c.vocabSize)
-        let w = output ?? embedding
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(c.vocabSize), Int32(c.dim),
-                    1, normed, Int32(c.dim), w, Int32(c.dim), 0, &logits, Int32(c.vocabSize))
+        Self.multiply(normed, output ?? embedding, into: &logits, rows: rows.count, inputs: c.dim, outputs: c.vocabSize, beta: 0)
         return logits
     }
 }

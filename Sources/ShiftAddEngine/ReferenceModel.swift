@@ -25,7 +25,7 @@ public final class ReferenceModel {
     var blocks: [Block]
     let rotary: RotaryTable
 
-    public init(_ model: ModelDescription) throws {
+    public init(_ model: some WeightProvider) throws {
         let c = model.config
         config = c
         embedding = try model.floats(TensorName.tokenEmbedding, shape: [c.vocabSize, c.dim])
@@ -52,6 +52,18 @@ public final class ReferenceModel {
     /// A cache for one sequence of at most `capacity` positions (default: the model's context).
     public func makeCache(capacity: Int? = nil) -> KVCache {
         KVCache(layers: config.layerCount, kvDim: config.kvDim, capacity: capacity ?? config.contextLength)
+    }
+
+    /// Replaces one projection's weights ([outputs][inputs]), e.g. with the dequantized values of
+    /// its reparameterized form, so later forward passes run through it.
+    public func setWeights(_ weights: [Float], projection p: TensorName.Projection, layer: Int) {
+        precondition(weights.count == blocks[layer].weights[p]!.count, "shape of \(p) in layer \(layer)")
+        blocks[layer].weights[p] = weights
+    }
+
+    /// The current weights of one projection, [outputs][inputs].
+    public func weights(projection p: TensorName.Projection, layer: Int) -> [Float] {
+        blocks[layer].weights[p]!
     }
 
     /// Logits for every position of `tokens`, computed from scratch: row-major [tokens.count][vocabSize].

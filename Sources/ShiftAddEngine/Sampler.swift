@@ -50,6 +50,7 @@ public struct Sampler: Sendable {
 
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int {
         if temperature <= 0 { return Self.argmax(logits) }
+        if topK == 0, topP >= 1 { return sampleAll(logits) }
         var candidates = Array(logits.indices)
         candidates.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
         if topK > 0 { candidates = Array(candidates.prefix(topK)) }
@@ -71,6 +72,19 @@ public struct Sampler: Sendable {
             if r < 0 { return candidates[i] }
         }
         return candidates[kept - 1]
+    }
+
+    /// Plain softmax sampling over every token, with no sort.
+    private mutating func sampleAll(_ logits: UnsafeBufferPointer<Float>) -> Int {
+        let top = logits[Self.argmax(logits)]
+        var total = 0.0
+        for v in logits { total += Double(Foundation.exp((v - top) / temperature)) }
+        var r = generator.nextUnit() * total
+        for (i, v) in logits.enumerated() {
+            r -= Double(Foundation.exp((v - top) / temperature))
+            if r < 0 { return i }
+        }
+        return Self.argmax(logits)
     }
 
     /// The first index of the largest value.

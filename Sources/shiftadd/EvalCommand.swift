@@ -36,7 +36,7 @@ enum EvalCommand: CLICommand {
         let engine = try ReferenceModel(model)
 
         let json = try a.flag("json")
-        var progress = ProgressReporter(label: "eval", total: windows)
+        var progress = ProgressBar(label: "eval", total: windows)
         var nll = 0.0
         var scored = 0
         let start = Date()

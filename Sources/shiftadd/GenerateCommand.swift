@@ -1,4 +1,5 @@
 import Foundation
+import ShiftAddChatTemplate
 import ShiftAddCommandLine
 import ShiftAddEngine
 import ShiftAddModel
@@ -12,7 +13,9 @@ enum GenerateCommand: CLICommand {
         options: [
             .init("model", value: "PATH", help: "Checkpoint to run (GGUF, safetensors directory, llama2.c .bin)"),
             .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
-            .init("prompt", value: "TEXT", help: "Text to continue"),
+            .init("prompt", value: "TEXT", help: "Text to continue, or the user message with --chat"),
+            .init("chat", help: "Treat the prompt as a user message and format it with the model's chat template"),
+            .init("system", value: "TEXT", help: "System message for --chat"),
             .init("max-tokens", value: "N", default: "128", help: "Tokens to generate"),
             .init("temperature", value: "T", default: "0", help: "Sampling temperature; 0 is greedy"),
             .init("top-k", value: "K", default: "0", help: "Keep the K most likely tokens; 0 keeps all"),
@@ -34,7 +37,21 @@ enum GenerateCommand: CLICommand {
         BLASThreads.configure(try a.int("threads", range: 1...256)!)
         let engine = try ReferenceModel(model)
 
-        let promptTokens = tokenizer.encode(prompt)
+        let promptTokens: [Int]
+        if try a.flag("chat") {
+            guard let source = model.chatTemplate else {
+                throw CLIError("\(model.path): the model has no chat template; run without --chat")
+            }
+            var messages = [ChatMessage(role: "user", content: prompt)]
+            if let system = a.string("system") { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
+            let spec = model.tokenizer!
+            let text = try ChatTemplate(source: source).render(
+                messages: messages, addGenerationPrompt: true,
+                bosToken: spec.bosTokenId.map { spec.tokens[$0] } ?? "", eosToken: spec.eosTokenId.map { spec.tokens[$0] } ?? "")
+            promptTokens = tokenizer.encode(text, addSpecial: false, parseSpecial: true)
+        } else {
+            promptTokens = tokenizer.encode(prompt)
+        }
         guard !promptTokens.isEmpty else { throw CLIError("the prompt encodes to no tokens") }
         let capacity = min(engine.config.contextLength, promptTokens.count + maxTokens)
         guard promptTokens.count < capacity else {
@@ -43,7 +60,7 @@ enum GenerateCommand: CLICommand {
         let cache = engine.makeCache(capacity: capacity)
         var logits = engine.forward([(promptTokens, cache)], allLogits: false)
         var text = UTF8Assembler()
-        print(prompt, terminator: "")
+        if try !a.flag("chat") { print(prompt, terminator: "") }
         fflush(nil)
         while cache.count < capacity {
             let next = logits.withUnsafeBufferPointer { sampler.sample($0) }

@@ -101,3 +101,19 @@ extension BundleError {
         }
     }
 }
+
+@Suite struct CodePackingTests {
+    @Test(arguments: [1, 5, 10, 11, 13, 16])
+    func packThenUnpackIsIdentity(width: Int) {
+        var rng = TestRandom(seed: UInt64(width))
+        let codes = (0..<1000).map { _ in UInt16(rng.next() & ((1 << width) - 1)) }
+        let words = CodePacking.pack(codes, width: width)
+        #expect(words.count == (1000 * width + 63) / 64)
+        #expect(words.withUnsafeBufferPointer { CodePacking.unpack($0, count: codes.count, width: width) } == codes)
+    }
+
+    @Test func layoutIsLeastSignificantBitFirst() {
+        let words = CodePacking.pack([0b101, 0b011, 0b111], width: 3)
+        #expect(words == [0b111_011_101])
+    }
+}

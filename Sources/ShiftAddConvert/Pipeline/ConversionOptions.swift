@@ -1,0 +1,62 @@
+/// Everything `shiftadd-convert` can be told, with the defaults it documents.
+public struct ConversionOptions: Sendable, Equatable {
+    public enum Bits: Sendable, Equatable {
+        /// Every projection at this width.
+        case uniform(Int)
+        /// Widths of 2, 3 and 4 chosen per projection by sensitivity, meeting this average over parameters.
+        case average(Double)
+    }
+
+    public enum Calibration: Sendable, Equatable {
+        /// Sequences sampled from the model itself: conversion needs no outside data.
+        case selfGenerated
+        /// Token windows drawn from a UTF-8 text file.
+        case text(path: String)
+    }
+
+    public var bits: Bits = .uniform(3)
+    public var groupSize = 64
+    public var apotTerms = 3
+    /// Randomized block Walsh–Hadamard rotation of each projection's input space.
+    public var rotate = true
+    public var rotationBlock = 64
+    public var calibration: Calibration = .selfGenerated
+    public var samples = 128
+    public var sequenceLength = 512
+    public var seed: UInt64 = 0
+    public var threads = 2
+    /// Alternating least-squares rounds per group fit.
+    public var refinementRounds = 20
+    /// Passes refitting scales against the output error after binarization.
+    public var scaleRefitPasses = 1
+
+    public init() {}
+
+    /// Fewer samples and rounds: for tests and first runs.
+    public static var fast: ConversionOptions {
+        var o = ConversionOptions()
+        o.samples = 16
+        o.sequenceLength = 256
+        o.refinementRounds = 6
+        o.scaleRefitPasses = 0
+        return o
+    }
+
+    /// The options as strings, recorded in the bundle's provenance.
+    public var recorded: [String: String] {
+        var r: [String: String] = [
+            "group-size": "\(groupSize)", "apot-terms": "\(apotTerms)", "rotate": rotate ? "hadamard" : "none",
+            "rotation-block": "\(rotationBlock)", "samples": "\(samples)", "seq-len": "\(sequenceLength)",
+            "seed": "\(seed)", "refinement-rounds": "\(refinementRounds)", "scale-refit-passes": "\(scaleRefitPasses)",
+        ]
+        switch bits {
+        case let .uniform(b): r["bits"] = "\(b)"
+        case let .average(a): r["avg-bits"] = "\(a)"
+        }
+        switch calibration {
+        case .selfGenerated: r["calibration"] = "self"
+        case let .text(path): r["calibration"] = path
+        }
+        return r
+    }
+}

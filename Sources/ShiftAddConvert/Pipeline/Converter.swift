@@ -1,0 +1,235 @@
+import COpenBLAS
+import Foundation
+import ShiftAddBundle
+import ShiftAddEngine
+import ShiftAddModel
+import ShiftAddTokenizer
+
+/// Turns a checkpoint into a bundle: calibrate, then reparameterize every projection block by
+/// block, each block seeing the inputs produced by the already converted blocks before it.
+///
+/// Within a block the projections are converted in the order the forward pass reads them (q/k/v,
+/// o, gate/up, down); each group's Hessian comes from the block's actual inputs at that point, so
+/// o is fitted to the outputs of the converted q/k/v, and so on.
+public final class Converter {
+    /// What the converter reports while it runs.
+    public struct Progress: Sendable {
+        public let stage: String
+        public let done: Int
+        public let total: Int
+        public let detail: String
+    }
+
+    /// Per-projection outcome, also recorded in the bundle.
+    public struct LayerReport: Sendable {
+        public let layer: Int
+        public let projection: TensorName.Projection
+        public let bits: Int
+        /// ‖(W − Ŵ)X‖² / ‖WX‖² over the calibration inputs the projection saw (damped Hessian).
+        public let relativeOutputError: Double
+        public let sensitivity: Double?
+    }
+
+    let source: ModelDescription
+    let options: ConversionOptions
+    let tokenizer: Tokenizer
+    let model: ReferenceModel
+    public private(set) var reports: [LayerReport] = []
+
+    public init(source: ModelDescription, options: ConversionOptions) throws {
+        guard let spec = source.tokenizer else { throw ConversionError.unsupported("\(source.path) has no tokenizer") }
+        let c = source.config
+        if options.rotate {
+            for width in [c.dim, c.qDim, c.hiddenDim] where width % options.rotationBlock != 0 {
+                throw ConversionError.unsupported("width \(width) is not a multiple of the rotation block \(options.rotationBlock); use --rotate none")
+            }
+        }
+        self.source = source
+        self.options = options
+        tokenizer = try Tokenizer(spec: spec)
+        model = try ReferenceModel(source)
+    }
+
+    /// Runs the conversion and returns the bundle, ready to write.
+    public func convert(progress: (Progress) -> Void) throws -> BundleWriter {
+        let c = model.config
+        let calibration = try calibrationSet(progress: progress)
+        let count = calibration.sequences.count, length = calibration.sequences[0].count
+        let allTokens = calibration.sequences.flatMap { $0 }
+
+        var bitsByLayer = [[TensorName.Projection: Int]](repeating: [:], count: c.layerCount)
+        var scores = [[TensorName.Projection: Double]](repeating: [:], count: c.layerCount)
+        switch options.bits {
+        case let .uniform(b):
+            for l in 0..<c.layerCount { for p in TensorName.Projection.allCases { bitsByLayer[l][p] = b } }
+        case let .average(target):
+            scores = try sensitivityPass(tokens: allTokens, count: count, length: length, progress: progress)
+            bitsByLayer = try allocateBits(scores: scores, target: target)
+        }
+
+        var layers: [QuantizedProjection] = []
+        var x = model.embed(allTokens)
+        let start = Date()
+        for l in 0..<c.layerCount {
+            var failure: Error?
+            model.forwardBlock(l, x: &x, sequences: count, length: length) { [self] layer, site, input in
+                guard failure == nil else { return }
+                do {
+                    let factor = try hessianFactor(site: site, input: input)
+                    for p in site.projections {
+                        let q = try quantize(layer: layer, projection: p, bits: bitsByLayer[layer][p]!, factor: factor)
+                        layers.append(q.projection)
+                        reports.append(LayerReport(layer: layer, projection: p, bits: q.projection.linear.bits,
+                                                   relativeOutputError: q.relativeError, sensitivity: scores[layer][p]))
+                    }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+            let recent = reports.suffix(TensorName.Projection.allCases.count)
+            let mean = recent.map(\.relativeOutputError).reduce(0, +) / Double(recent.count)
+            let elapsed = Date().timeIntervalSince(start)
+            progress(Progress(stage: "convert", done: l + 1, total: c.layerCount,
+                              detail: String(format: "block output error %.4f, %.0fs", mean, elapsed)))
+        }
+        return try BundleAssembler(source: source, options: options, tokenizer: tokenizer).assemble(layers: layers, reports: reports)
+    }
+
+    private func calibrationSet(progress: (Progress) -> Void) throws -> CalibrationSet {
+        switch options.calibration {
+        case let .text(path):
+            return try CalibrationSet.fromText(path: path, tokenizer: tokenizer, count: options.samples,
+                                               length: options.sequenceLength, seed: options.seed)
+        case .selfGenerated:
+            return CalibrationSet.sampled(from: model, tokenizer: tokenizer, count: options.samples,
+                                          length: options.sequenceLength, seed: options.seed) { done, total in
+                progress(Progress(stage: "calibrate", done: done, total: total, detail: "sampling from the model"))
+            }
+        }
+    }
+
+    /// The rotation of an input width, or nil when rotation is off. Each width has its own signs.
+    func rotation(width: Int) throws -> HadamardRotation? {
+        guard options.rotate else { return nil }
+        return try HadamardRotation(length: width, blockSize: options.rotationBlock,
+                                    seed: Self.rotationSeed(options.seed, width: width))
+    }
+
+    /// Seed of the sign vector for input width `width` (Docs/bundle-format.md).
+    public static func rotationSeed(_ seed: UInt64, width: Int) -> UInt64 { seed &+ UInt64(width) }
+
+    /// H = XXᵀ/n of a site's inputs, in the rotated basis when rotation is on, accumulated in
+    /// chunks so the Float64 copy stays small.
+    private func hessianFactor(site: ProjectionInput, input: UnsafeBufferPointer<Float>) throws -> HessianFactor {
+        let width = inputWidth(site)
+        let rows = input.count / width
+        let rot = try rotation(width: width)
+        var accumulator = try HessianAccumulator(cols: width)
+        let chunk = 2048
+        for start in stride(from: 0, to: rows, by: chunk) {
+            let n = min(chunk, rows - start)
+            var batch = Array(input[(start * width)..<((start + n) * width)])
+            rot?.apply(to: &batch)
+            try accumulator.add(batch, tokens: n)
+        }
+        return try HessianFactor(hessian: accumulator.hessian(), cols: width)
+    }
+
+    private func inputWidth(_ site: ProjectionInput) -> Int {
+        switch site {
+        case .attention, .mlp: model.config.dim
+        case .attentionOutput: model.config.qDim
+        case .mlpHidden: model.config.hiddenDim
+        }
+    }
+
+    /// Quantizes one projection against `factor`, then puts its dequantized weights (back in the
+    /// original basis) into the model so the rest of the block runs through them.
+    private func quantize(layer: Int, projection p: TensorName.Projection, bits: Int,
+                          factor: HessianFactor) throws -> (projection: QuantizedProjection, relativeError: Double) {
+        let shape = ModelDescription.projectionShape(p, config: model.config)
+        let (rows, cols) = (shape[0], shape[1])
+        var w = model.weights(projection: p, layer: layer)
+        let rot = try rotation(width: cols)
+        rot?.apply(to: &w)
+        var quantOptions = QuantizationOptions(bits: bits, groupSize: options.groupSize, apotTerms: options.apotTerms,
+                                               refinementRounds: options.refinementRounds)
+        quantOptions.scaleRefitPasses = options.scaleRefitPasses
+        let linear = try BinaryCodingQuantizer.quantize(weights: w, rows: rows, cols: cols, factor: factor, options: quantOptions)
+        let scales = try EncodedScales(encoding: linear, terms: options.apotTerms)
+        var deployed = linear.dequantized()
+        let error = Self.relativeOutputError(original: w, quantized: deployed, rows: rows, cols: cols,
+                                             hessian: factor.dampedHessian)
+        rot?.applyInverse(to: &deployed)
+        model.setWeights(deployed, projection: p, layer: layer)
+        return (QuantizedProjection(layer: layer, projection: p, linear: linear, scales: scales), error)
+    }
+
+    /// tr(E H Eᵀ) / tr(W H Wᵀ) with E = W − Ŵ and H the damped Hessian: the output error relative
+    /// to the output energy.
+    static func relativeOutputError(original w: [Float], quantized q: [Float], rows: Int, cols: Int, hessian h: [Double]) -> Double {
+        func energy(_ m: [Double]) -> Double {
+            var mh = [Double](repeating: 0, count: rows * cols)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(cols), Int32(cols),
+                        1, m, Int32(cols), h, Int32(cols), 0, &mh, Int32(cols))
+            return zip(mh, m).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        let wd = w.map(Double.init)
+        let e = zip(w, q).map { Double($0) - Double($1) }
+        let total = energy(wd)
+        return total > 0 ? energy(e) / total : 0
+    }
+
+    /// A full-precision pass computing each projection's sensitivity score.
+    private func sensitivityPass(tokens: [Int], count: Int, length: Int,
+                                 progress: (Progress) -> Void) throws -> [[TensorName.Projection: Double]] {
+        var scores = [[TensorName.Projection: Double]](repeating: [:], count: model.config.layerCount)
+        var x = model.embed(tokens)
+        for l in 0..<model.config.layerCount {
+            var failure: Error?
+            model.forwardBlock(l, x: &x, sequences: count, length: length) { [self] layer, site, input in
+                guard failure == nil else { return }
+                do {
+                    let factor = try hessianFactor(site: site, input: input)
+                    for p in site.projections {
+                        let shape = ModelDescription.projectionShape(p, config: model.config)
+                        var w = model.weights(projection: p, layer: layer)
+                        try rotation(width: shape[1])?.apply(to: &w)
+                        scores[layer][p] = try LayerSensitivity.score(weights: w, rows: shape[0], cols: shape[1], factor: factor)
+                    }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+            progress(Progress(stage: "sensitivity", done: l + 1, total: model.config.layerCount, detail: ""))
+        }
+        return scores
+    }
+
+    private func allocateBits(scores: [[TensorName.Projection: Double]], target: Double) throws -> [[TensorName.Projection: Int]] {
+        let c = model.config
+        var order: [(Int, TensorName.Projection)] = []
+        var layers: [BitAllocator.Layer] = []
+        for l in 0..<c.layerCount {
+            for p in TensorName.Projection.allCases {
+                let shape = ModelDescription.projectionShape(p, config: c)
+                order.append((l, p))
+                layers.append(BitAllocator.Layer(parameterCount: shape[0] * shape[1], score: scores[l][p]!))
+            }
+        }
+        let allocation = try BitAllocator.allocate(layers, targetAverageBits: target)
+        var result = [[TensorName.Projection: Int]](repeating: [:], count: c.layerCount)
+        for ((l, p), b) in zip(order, allocation.bits) { result[l][p] = b }
+        return result
+    }
+}
+
+/// One converted projection with its encoded scales.
+struct QuantizedProjection {
+    let layer: Int
+    let projection: TensorName.Projection
+    let linear: QuantizedLinear
+    let scales: EncodedScales
+}

@@ -1,0 +1,96 @@
+import Foundation
+import ShiftAddBundle
+import ShiftAddCommandLine
+import ShiftAddConvert
+import ShiftAddEngine
+import ShiftAddModel
+
+/// `shiftadd-convert INPUT OUTPUT [options]`: checkpoint → ShiftAdd weight bundle.
+let spec = CommandSpec(
+    name: "shiftadd-convert",
+    summary: "Reparameterize a checkpoint (GGUF, safetensors, llama2.c) into a ShiftAdd weight bundle: binary weight planes with power-of-two scales",
+    usage: "shiftadd-convert INPUT OUTPUT [--bits 2|3|4 | --avg-bits 2.2] [options]",
+    options: [
+        .init("bits", value: "B", help: "Bit planes per weight for every projection: 2, 3 or 4 (default 3 unless --avg-bits)"),
+        .init("avg-bits", value: "A", help: "Average bits per weight over all projections, 2 to 4; per-layer widths of 2/3/4 chosen by sensitivity"),
+        .init("group-size", value: "G", default: "64", help: "Inputs sharing one set of scales (32-256; a row's last group may be shorter)"),
+        .init("apot-terms", value: "K", default: "3", help: "Signed powers of two per scale (1-4)"),
+        .init("rotate", value: "KIND", default: "hadamard", help: "Input rotation: hadamard (randomized block Walsh-Hadamard, adds only) or none"),
+        .init("calibration", value: "SOURCE", default: "self", help: "self (sequences sampled from the model) or a UTF-8 text file"),
+        .init("samples", value: "N", help: "Calibration sequences (default 128; 16 with --preset fast)"),
+        .init("seq-len", value: "N", help: "Tokens per calibration sequence (default 512; 256 with --preset fast)"),
+        .init("seed", value: "S", default: "0", help: "Seed for calibration sampling and rotation signs"),
+        .init("threads", value: "N", default: "\(max(1, ProcessInfo.processInfo.activeProcessorCount))", help: "Compute threads"),
+        .init("preset", value: "NAME", default: "default", help: "default, or fast (fewer samples and refinement rounds, for tests and first runs)"),
+        .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
+    ])
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("shiftadd-convert: \(message)\n".utf8))
+    exit(code)
+}
+
+func options(from a: ParsedArguments) throws -> ConversionOptions {
+    var o: ConversionOptions
+    switch a.string("preset") ?? "default" {
+    case "default": o = ConversionOptions()
+    case "fast": o = .fast
+    case let other: throw ArgumentError.invalidValue(option: "preset", value: other, reason: "expected default or fast")
+    }
+    if a.string("bits") != nil, a.string("avg-bits") != nil {
+        throw ArgumentError.invalidValue(option: "avg-bits", value: a.string("avg-bits")!, reason: "give --bits or --avg-bits, not both")
+    }
+    if let b = try a.int("bits", range: 2...4) { o.bits = .uniform(b) }
+    if let avg = try a.double("avg-bits", range: 2...4) { o.bits = .average(avg) }
+    o.groupSize = try a.int("group-size", range: 32...256)!
+    o.apotTerms = try a.int("apot-terms", range: 1...4)!
+    switch a.string("rotate")! {
+    case "hadamard": o.rotate = true
+    case "none": o.rotate = false
+    case let other: throw ArgumentError.invalidValue(option: "rotate", value: other, reason: "expected hadamard or none")
+    }
+    let calibration = a.string("calibration")!
+    o.calibration = calibration == "self" ? .selfGenerated : .text(path: calibration)
+    if let n = try a.int("samples", range: 1...100_000) { o.samples = n }
+    if let n = try a.int("seq-len", range: 2...1_000_000) { o.sequenceLength = n }
+    o.seed = UInt64(try a.int("seed", range: 0...Int.max)!)
+    o.threads = try a.int("threads", range: 1...256)!
+    return o
+}
+
+nonisolated(unsafe) var partialPath: String?
+
+do {
+    let a = try ArgumentParser.parse(Array(CommandLine.arguments.dropFirst()), spec: spec)
+    guard a.positionals.count == 2 else { throw ArgumentError.unexpectedArgument(a.positionals.count < 2 ? "(missing INPUT or OUTPUT)" : a.positionals[2]) }
+    let (input, output) = (a.positionals[0], a.positionals[1])
+    let o = try options(from: a)
+    BLASThreads.configure(o.threads)
+    // Ctrl-C or a termination signal removes the staged output, so no partial bundle remains.
+    partialPath = BundleWriter.temporaryPath(for: output)
+    for sig in [SIGINT, SIGTERM] {
+        signal(sig) { s in
+            if let p = partialPath { unlink(p) }
+            _exit(128 + s)
+        }
+    }
+    let start = Date()
+    let source = try ModelLoader.load(path: input, tokenizerPath: a.string("tokenizer"))
+    let converter = try Converter(source: source, options: o)
+    var bar: ProgressBar?
+    let writer = try converter.convert { p in
+        if bar?.label != p.stage { bar = ProgressBar(label: p.stage, total: p.total) }
+        bar!.update(p.done, detail: p.detail)
+    }
+    try writer.write(to: output)
+    let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+    print(String(format: "wrote %@ (%d bytes) in %.0f s, peak RSS %.0f MB", output, size, Date().timeIntervalSince(start),
+                 Double(peakResidentBytes()) / 1e6))
+} catch let ArgumentError.helpRequested(text) {
+    print(text)
+    exit(0)
+} catch let error as ArgumentError {
+    fail("\(error)", code: 2)
+} catch {
+    fail("\(error)")
+}

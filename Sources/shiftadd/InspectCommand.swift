@@ -1,0 +1,69 @@
+import Foundation
+import ShiftAddBundle
+import ShiftAddCommandLine
+import ShiftAddModel
+
+/// `shiftadd inspect`: what a bundle holds: per-layer bits, effective bits per weight, sizes.
+enum InspectCommand: CLICommand {
+    static let spec = CommandSpec(
+        name: "inspect", summary: "Summarize a weight bundle's manifest",
+        usage: "shiftadd inspect BUNDLE [--layers] [--json]",
+        options: [
+            .init("layers", help: "List every projection with its bits"),
+            .init("json", help: "Print one JSON object"),
+        ])
+
+    static func run(_ a: ParsedArguments) throws {
+        guard let path = a.positionals.first else { throw ArgumentError.missingRequired("BUNDLE") }
+        let bundle = try WeightBundle(path: path)
+        let m = bundle.manifest
+        let q = m.quantization
+        let summary = BundleSummary(m)
+        if try a.flag("json") {
+            var object: [String: Any] = [
+                "file_bytes": bundle.fileSize, "format_version": m.formatVersion, "architecture": m.config.architecture,
+                "group_size": q.groupSize, "apot_terms": q.apotTerms, "rotation": q.rotation.kind,
+                "projection_weights": summary.weights, "projection_bytes": summary.projectionBytes,
+                "effective_bits_per_weight": summary.effectiveBits, "average_plane_bits": summary.averagePlaneBits,
+                "bits_histogram": Dictionary(uniqueKeysWithValues: summary.histogram.map { ("\($0.key)", $0.value) }),
+                "source_sha256": m.provenance.sourceSHA256, "options": m.provenance.options,
+            ]
+            if try a.flag("layers") { object["layers"] = q.layers.map { ["name": $0.name, "bits": $0.bits] } }
+            try printJSON(object)
+            return
+        }
+        print("bundle          \(path) (\(bundle.fileSize) bytes, format v\(m.formatVersion))")
+        print("model           \(m.metadata["general.name"] ?? m.config.architecture): \(m.config.layerCount) layers, dim \(m.config.dim), vocab \(m.config.vocabSize)")
+        print("source          \(m.provenance.sourceFile) sha256 \(m.provenance.sourceSHA256)")
+        print("scales          group \(q.groupSize), \(q.apotTerms) power-of-two terms, rotation \(q.rotation.kind)" +
+              (q.rotation.kind == "none" ? "" : " (block \(q.rotation.block), seed \(q.rotation.seed))"))
+        print("projections     \(q.layers.count) layers, \(summary.weights) weights, \(summary.projectionBytes) bytes")
+        print(String(format: "bits            %.3f plane bits/weight on average; %.3f effective bits/weight (planes + scales)",
+                     summary.averagePlaneBits, summary.effectiveBits))
+        print("bit widths      " + summary.histogram.sorted { $0.key < $1.key }.map { "\($0.key)-bit: \($0.value) layers" }.joined(separator: ", "))
+        print("converter       \(m.provenance.converterVersion), " + m.provenance.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        if try a.flag("layers") {
+            for l in q.layers { print("  \(l.name)  \(l.rows)x\(l.cols)  \(l.bits) bits" + (l.sensitivity.map { String(format: "  sensitivity %.4g", $0) } ?? "")) }
+        }
+    }
+}
+
+/// Size figures of a bundle's projections: every stored bit of planes, scale codes and base
+/// exponents, divided by the projections' weight count.
+struct BundleSummary {
+    let weights: Int
+    let projectionBytes: Int
+    let effectiveBits: Double
+    let averagePlaneBits: Double
+    let histogram: [Int: Int]
+
+    init(_ m: BundleManifest) {
+        let layers = m.quantization.layers
+        weights = layers.reduce(0) { $0 + $1.rows * $1.cols }
+        let prefixes = Set(layers.map { $0.name + "." })
+        projectionBytes = m.tensors.filter { t in prefixes.contains(where: { t.name.hasPrefix($0) }) }.reduce(0) { $0 + $1.length }
+        effectiveBits = weights > 0 ? Double(projectionBytes * 8) / Double(weights) : 0
+        averagePlaneBits = weights > 0 ? Double(layers.reduce(0) { $0 + $1.bits * $1.rows * $1.cols }) / Double(weights) : 0
+        histogram = layers.reduce(into: [:]) { $0[$1.bits, default: 0] += 1 }
+    }
+}
