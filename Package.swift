@@ -35,7 +35,7 @@ let package = Package(
 
         // fp32 reference engine.
         .target(name: "ShiftAddEngine",
-                dependencies: ["ShiftAddModel", "ShiftAddTokenizer", "COpenBLAS", "CShiftKernels"]),
+                dependencies: ["ShiftAddModel", "ShiftAddTokenizer", "ShiftAddBundle", "COpenBLAS", "CShiftKernels"]),
 
         // Converter: calibration, binary-coding quantization with power-of-two scales, rotation,
         // bit allocation.

@@ -1,5 +1,6 @@
 import ShiftAddConvert
 import Testing
+import ShiftAddBundle
 
 @Suite struct APoTTests {
     @Test(arguments: 1...4)

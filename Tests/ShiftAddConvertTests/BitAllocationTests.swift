@@ -1,6 +1,7 @@
 import Foundation
 import ShiftAddConvert
 import Testing
+import ShiftAddBundle
 
 @Suite struct BitAllocationTests {
     /// SmolLM2-like: per block q, k, v, o, gate, up, down.

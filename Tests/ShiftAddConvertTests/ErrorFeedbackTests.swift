@@ -1,5 +1,6 @@
 import ShiftAddConvert
 import Testing
+import ShiftAddBundle
 
 @Suite struct ErrorFeedbackTests {
     static let layer = SyntheticLayer(rows: 96, cols: 256, tokens: 768, seed: 42)

@@ -1,5 +1,6 @@
 import ShiftAddConvert
 import Testing
+import ShiftAddBundle
 
 @Suite struct GroupFitterTests {
     /// A group of weights: normal, with an occasional outlier and an occasional shift.

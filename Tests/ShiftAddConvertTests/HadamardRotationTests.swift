@@ -1,6 +1,7 @@
 import CShiftKernels
 import ShiftAddConvert
 import Testing
+import ShiftAddBundle
 
 @Suite struct HadamardRotationTests {
     @Test func signsComeFromSplitmix64() {

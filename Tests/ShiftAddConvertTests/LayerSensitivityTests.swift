@@ -1,5 +1,6 @@
 import ShiftAddConvert
 import Testing
+import ShiftAddBundle
 
 @Suite struct LayerSensitivityTests {
     @Test func matchesTheDefinitionForADiagonalHessian() throws {

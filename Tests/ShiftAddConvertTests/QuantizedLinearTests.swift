@@ -1,5 +1,6 @@
 import ShiftAddConvert
 import Testing
+import ShiftAddBundle
 
 @Suite struct QuantizedLinearTests {
     /// 2 rows × 70 cols (two 64-bit words, 58 padding bits), groups of 32 (32, 32, 6), 2 planes.

@@ -1,5 +1,6 @@
 import Foundation
 import ShiftAddConvert
+import ShiftAddBundle
 
 /// Seeded generator for test data (splitmix64 with Box–Muller normals).
 struct TestRandom {

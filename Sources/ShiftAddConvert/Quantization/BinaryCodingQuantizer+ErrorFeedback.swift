@@ -1,3 +1,5 @@
+import ShiftAddBundle
+
 extension BinaryCodingQuantizer {
     /// Quantizes row-major `weights` (`rows` × `cols`) minimising the output error
     /// ‖(W − Ŵ) X‖² through GPTQ-style error feedback, with `factor` built from the layer's

@@ -1,3 +1,5 @@
+import ShiftAddBundle
+
 /// Binary-coding quantization with APoT scales (ShiftAddLLM form, see `QuantizedLinear`).
 ///
 /// Two objectives: the weight error ‖W − Ŵ‖² (this file), and the output error ‖WX − ŴX‖² with

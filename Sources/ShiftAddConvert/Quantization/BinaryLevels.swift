@@ -1,4 +1,5 @@
 import CShiftKernels
+import ShiftAddBundle
 
 /// The 2^bits values β + Σᵢ ±αᵢ of one row-group, sorted, with the bit pattern of each (bit i set
 /// means +αᵢ), for picking the nearest value of a weight (`sa_levels` in shiftadd_linalg.h).

@@ -1,3 +1,5 @@
+import ShiftAddBundle
+
 /// Chooses a bit width per layer for a target average counted over parameters.
 ///
 /// Allocations are monotone in the sensitivity score: layers are ranked by score (ties by

@@ -1,5 +1,6 @@
 import COpenBLAS
 import CShiftKernels
+import ShiftAddBundle
 
 /// One error-feedback sweep over a layer's columns (see
 /// `BinaryCodingQuantizer.quantize(weights:rows:cols:factor:options:)`).

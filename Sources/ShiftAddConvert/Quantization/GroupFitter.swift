@@ -1,4 +1,5 @@
 import CShiftKernels
+import ShiftAddBundle
 
 /// The ways a row-group's scales can be fitted; a quantizer tries every kind in its set and keeps
 /// the one with the least error.

@@ -1,4 +1,5 @@
 import CShiftKernels
+import ShiftAddBundle
 
 /// The randomized block Walsh–Hadamard rotation R of `sa_rht` (see shiftadd_hadamard.h):
 /// per block of `blockSize` entries, x ← H (s ⊙ x) / √blockSize, with the signs s drawn from

@@ -1,4 +1,5 @@
 import COpenBLAS
+import ShiftAddBundle
 
 /// Accumulates H = X Xᵀ / n over calibration inputs in Float64, where the columns of X are the
 /// n input vectors (tokens) of a linear layer.

@@ -1,4 +1,5 @@
 import CShiftKernels
+import ShiftAddBundle
 
 /// What error feedback needs from a layer's input Hessian H = X Xᵀ / n: the damped H and the
 /// upper Cholesky factor U of H⁻¹ (H⁻¹ = Uᵀ U). Layers fed the same input (q/k/v, gate/up) can

@@ -1,3 +1,5 @@
+import ShiftAddBundle
+
 /// Sensitivity of a layer to quantization (ShiftAddLLM's criterion), with U the upper Cholesky
 /// factor of H⁻¹ and d = diag(U):
 ///

@@ -1,4 +1,5 @@
 import Dispatch
+import ShiftAddBundle
 
 /// Writes the planes and scales of a `QuantizedLinear` row by row into caller-owned buffers.
 /// Different rows touch disjoint memory, so rows may be written from different threads.

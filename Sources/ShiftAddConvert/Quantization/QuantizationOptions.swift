@@ -1,3 +1,5 @@
+import ShiftAddBundle
+
 /// Settings of the binary-coding quantizers.
 public struct QuantizationOptions: Sendable, Equatable {
     /// Bit planes per weight, 1...4.

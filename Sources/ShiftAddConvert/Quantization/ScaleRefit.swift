@@ -1,5 +1,6 @@
 import COpenBLAS
 import CShiftKernels
+import ShiftAddBundle
 
 /// Output-error refinement of a quantized layer's scales with its bits fixed: per row, the
 /// α and β of all groups jointly minimise (w − q)ᵀ H (w − q) (H the damped Hessian), which is

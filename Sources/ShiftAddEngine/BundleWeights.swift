@@ -1,0 +1,41 @@
+import CShiftKernels
+import ShiftAddBundle
+import ShiftAddModel
+
+/// A bundle seen as fp32 weights: each projection dequantized from its planes and scales and
+/// rotated back to the original input basis. This is the bundle's reference path: the same
+/// deployed weights as the kernels run, computed exactly by `ReferenceModel`.
+public struct BundleWeights: WeightProvider {
+    public let bundle: WeightBundle
+
+    public init(bundle: WeightBundle) {
+        self.bundle = bundle
+    }
+
+    public var config: ModelConfig { bundle.manifest.config }
+
+    public func floats(_ name: String, shape: [Int]) throws -> [Float] {
+        guard let (layer, projection) = Self.projection(named: name) else { return try bundle.floats(name, shape: shape) }
+        let p = try BundleProjection(bundle: bundle, layer: layer, projection: projection)
+        guard [p.rows, p.cols] == shape else {
+            throw BundleError.tensorInvalid(file: bundle.path, tensor: name, reason: "shape \([p.rows, p.cols]), expected \(shape)")
+        }
+        var w = p.dequantized()
+        let rotation = bundle.manifest.quantization.rotation
+        if rotation.kind == "hadamard" {
+            var signs = [Float](repeating: 0, count: p.cols)
+            sa_rht_signs(rotation.seed &+ UInt64(p.cols), &signs, p.cols)
+            let status = sa_rht_inverse(&w, p.rows, p.cols, rotation.block, signs)
+            guard status == 0 else { throw BundleError.tensorInvalid(file: bundle.path, tensor: name, reason: "rotation block \(rotation.block)") }
+        }
+        return w
+    }
+
+    /// (layer, projection) of a canonical projection weight name such as `blk.3.attn_q.weight`.
+    static func projection(named name: String) -> (Int, TensorName.Projection)? {
+        let parts = name.split(separator: ".")
+        guard parts.count == 4, parts[0] == "blk", parts[3] == "weight", let layer = Int(parts[1]),
+              let p = TensorName.Projection(rawValue: String(parts[2])) else { return nil }
+        return (layer, p)
+    }
+}

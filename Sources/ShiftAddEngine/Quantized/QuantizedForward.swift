@@ -1,0 +1,162 @@
+import CShiftKernels
+import ShiftAddModel
+
+extension QuantizedModel {
+    /// Appends each sequence's tokens to its cache (space must be reserved) and returns logits:
+    /// for every new token when `allLogits`, else for each sequence's last. Rows follow the batch.
+    /// At most `maxBatchTokens` tokens per call.
+    public func forward(_ batch: [(tokens: [Int], sequence: PagedSequence)], allLogits: Bool) -> [Float] {
+        let c = config
+        let n = batch.reduce(0) { $0 + $1.tokens.count }
+        precondition(n > 0 && n <= maxBatchTokens, "batch of \(n) tokens (limit \(maxBatchTokens))")
+        var positions: [Int] = []
+        var tables: [[Int32]] = []
+        for (tokens, sequence) in batch {
+            precondition(sequence.count + tokens.count <= sequence.blocks.count * sequence.cache.blockSize,
+                         "cache space not reserved")
+            for i in 0..<tokens.count {
+                positions.append(sequence.count + i)
+                tables.append(sequence.blocks)
+            }
+        }
+        var x = embed(batch.flatMap(\.tokens))
+        var scratch = ForwardScratch(tokens: n, config: c, maxPositions: positions.max()! + 1)
+        for l in 0..<c.layerCount {
+            runBlock(l, x: &x, positions: positions, tables: tables, cache: batch[0].sequence.cache, scratch: &scratch)
+        }
+        for (tokens, sequence) in batch { sequence.advance(by: tokens.count) }
+
+        var rows: [Int] = []
+        var r = 0
+        for (tokens, _) in batch {
+            if allLogits { rows.append(contentsOf: r..<(r + tokens.count)) } else { rows.append(r + tokens.count - 1) }
+            r += tokens.count
+        }
+        var selected = [Float](repeating: 0, count: rows.count * c.dim)
+        for (i, src) in rows.enumerated() {
+            for d in 0..<c.dim { selected[i * c.dim + d] = x[src * c.dim + d] }
+        }
+        sa_rmsnorm(selected, outputNorm, &selected, Int32(rows.count), Int32(c.dim), c.rmsNormEpsilon)
+        var logits = [Float](repeating: 0, count: rows.count * c.vocabSize)
+        let status = sa_f16_matmul(head, Int32(c.vocabSize), Int32(c.dim), selected, Int32(rows.count), &logits, pool, -1)
+        precondition(status == 0, "output head")
+        return logits
+    }
+
+    /// fp16 embedding rows as fp32, [tokens][dim].
+    func embed(_ tokens: [Int]) -> [Float] {
+        let dim = config.dim
+        var x = [Float](repeating: 0, count: tokens.count * dim)
+        for (row, t) in tokens.enumerated() {
+            precondition(t >= 0 && t < config.vocabSize, "token id \(t) out of range")
+            let src = embedding + t * dim
+            for d in 0..<dim { x[row * dim + d] = sa_half_to_float(src[d]) }
+        }
+        return x
+    }
+
+    private func runBlock(_ l: Int, x: inout [Float], positions: [Int], tables: [[Int32]], cache: PagedKVCache,
+                          scratch s: inout ForwardScratch) {
+        let c = config
+        let n = positions.count
+        let block = blocks[l]
+        sa_rmsnorm(x, block.attentionNorm, &s.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
+        let attnTable = buildTable(&s.normed, width: c.dim, tokens: n)
+        apply(block, .q, table: attnTable, into: &s.q, tokens: n)
+        apply(block, .k, table: attnTable, into: &s.k, tokens: n)
+        apply(block, .v, table: attnTable, into: &s.v, tokens: n)
+
+        let half = c.headDim / 2
+        for t in 0..<n {
+            let p = positions[t]
+            cosines.withUnsafeBufferPointer { cs in
+                sines.withUnsafeBufferPointer { sn in
+                    let interleaved: Int32 = c.ropeStyle == .interleaved ? 1 : 0
+                    s.q.withUnsafeMutableBufferPointer {
+                        sa_rope($0.baseAddress! + t * c.qDim, Int32(c.headCount), Int32(c.headDim), cs.baseAddress! + p * half, sn.baseAddress! + p * half, interleaved)
+                    }
+                    s.k.withUnsafeMutableBufferPointer {
+                        sa_rope($0.baseAddress! + t * c.kvDim, Int32(c.kvHeadCount), Int32(c.headDim), cs.baseAddress! + p * half, sn.baseAddress! + p * half, interleaved)
+                    }
+                }
+            }
+            let o = cache.offset(table: tables[t], position: p)
+            s.k.withUnsafeBufferPointer { (cache.keys[l] + o).update(from: $0.baseAddress! + t * c.kvDim, count: c.kvDim) }
+            s.v.withUnsafeBufferPointer { (cache.values[l] + o).update(from: $0.baseAddress! + t * c.kvDim, count: c.kvDim) }
+        }
+        attend(layer: l, positions: positions, tables: tables, cache: cache, scratch: &s)
+
+        let outTable = buildTable(&s.attention, width: c.qDim, tokens: n)
+        apply(block, .o, table: outTable, into: &s.projected, tokens: n)
+        for i in 0..<(n * c.dim) { x[i] += s.projected[i] }
+
+        sa_rmsnorm(x, block.ffnNorm, &s.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
+        let mlpTable = buildTable(&s.normed, width: c.dim, tokens: n)
+        apply(block, .gate, table: mlpTable, into: &s.gate, tokens: n)
+        apply(block, .up, table: mlpTable, into: &s.up, tokens: n)
+        sa_swiglu(&s.gate, s.up, n * c.hiddenDim)
+        let downTable = buildTable(&s.gate, width: c.hiddenDim, tokens: n)
+        apply(block, .down, table: downTable, into: &s.projected, tokens: n)
+        for i in 0..<(n * c.dim) { x[i] += s.projected[i] }
+    }
+
+    /// Rotates the rows of `input` (when the bundle was converted with rotation) and builds the
+    /// lookup tables every projection reading this input shares.
+    private func buildTable(_ input: inout [Float], width: Int, tokens: Int) -> OpaquePointer {
+        if let signs = rotations[width] {
+            let status = sa_rht(&input, tokens, width, rotationBlock, signs)
+            precondition(status == 0, "rotation of width \(width)")
+        }
+        let table = tables[width]!
+        let status = sa_lut_build(table, input, Int32(tokens))
+        precondition(status == 0, "table build of width \(width)")
+        return table
+    }
+
+    private func apply(_ block: QuantizedBlock, _ p: TensorName.Projection, table: OpaquePointer, into y: inout [Float], tokens: Int) {
+        let status = sa_qlinear_apply(block.projections[p]!, table, &y, Int32(tokens), pool)
+        precondition(status == 0, "projection \(p)")
+        if let bias = block.biases[p] {
+            for t in 0..<tokens { for i in bias.indices { y[t * bias.count + i] += bias[i] } }
+        }
+    }
+
+    private func attend(layer l: Int, positions: [Int], tables: [[Int32]], cache: PagedKVCache, scratch s: inout ForwardScratch) {
+        let c = config
+        let n = positions.count
+        let counts = positions.map { Int32($0 + 1) }
+        // Keep every table's storage alive while C reads the pointers.
+        var pointers: [UnsafePointer<Int32>?] = []
+        var owned: [UnsafeMutablePointer<Int32>] = []
+        for t in tables {
+            let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(t.count, 1))
+            p.update(from: t, count: t.count)
+            owned.append(p)
+            pointers.append(UnsafePointer(p))
+        }
+        defer { owned.forEach { $0.deallocate() } }
+        let status = sa_attention_paged_batch(s.q, &s.attention, Int32(n), Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim),
+                                              cache.keys[l], cache.values[l], pointers, counts, Int32(cache.blockSize),
+                                              1 / Float(c.headDim).squareRoot(), &s.scores, Int32(s.maxPositions), pool)
+        precondition(status == 0, "attention")
+    }
+}
+
+/// Activation buffers of one forward pass, sized for its token count.
+struct ForwardScratch {
+    var normed, q, k, v, attention, projected, gate, up, scores: [Float]
+    let maxPositions: Int
+
+    init(tokens n: Int, config c: ModelConfig, maxPositions: Int) {
+        normed = [Float](repeating: 0, count: n * c.dim)
+        q = [Float](repeating: 0, count: n * c.qDim)
+        k = [Float](repeating: 0, count: n * c.kvDim)
+        v = k
+        attention = q
+        projected = normed
+        gate = [Float](repeating: 0, count: n * c.hiddenDim)
+        up = gate
+        self.maxPositions = maxPositions
+        scores = [Float](repeating: 0, count: n * maxPositions)
+    }
+}

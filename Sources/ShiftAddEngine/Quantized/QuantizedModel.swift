@@ -1,0 +1,149 @@
+import CShiftKernels
+import Foundation
+import ShiftAddBundle
+import ShiftAddModel
+
+/// Runs a bundle on the shift/LUT-add kernels: every q, k, v, o, gate, up and down projection is
+/// a table build plus lookups over binary planes; norms, rotary embeddings, attention over the
+/// paged cache and the fp16 output head run in fp32 C loops. All compute runs on the model's own
+/// thread pool.
+///
+/// Not thread-safe: one owner (the scheduler's engine thread) drives it.
+public final class QuantizedModel {
+    public let config: ModelConfig
+    public let maxBatchTokens: Int
+    let bundle: WeightBundle
+    let pool: OpaquePointer
+    let blocks: [QuantizedBlock]
+    let outputNorm: [Float]
+    /// fp16 embedding and head, in the bundle's memory.
+    let embedding: UnsafePointer<UInt16>
+    let head: UnsafePointer<UInt16>
+    /// Input rotations by width; empty when the bundle was converted without rotation.
+    let rotations: [Int: [Float]]
+    let rotationBlock: Int
+    /// One table per input width, reused by every layer.
+    let tables: [Int: OpaquePointer]
+    let cosines: [Float]
+    let sines: [Float]
+
+    public init(bundle: WeightBundle, threads: Int, maxBatchTokens: Int = 512) throws {
+        let m = bundle.manifest
+        let c = m.config
+        config = c
+        self.bundle = bundle
+        self.maxBatchTokens = maxBatchTokens
+        var err: Int32 = 0
+        guard let pool = sa_threadpool_create(Int32(max(1, threads)), &err) else {
+            throw EngineError.kernel("thread pool", status: err)
+        }
+        self.pool = pool
+        do {
+            blocks = try (0..<c.layerCount).map { try QuantizedBlock(bundle: bundle, layer: $0) }
+            outputNorm = try bundle.floats(TensorName.outputNorm, shape: [c.dim])
+            let e = try bundle.bytes(TensorName.tokenEmbedding, dtype: .f16, shape: [c.vocabSize, c.dim])
+            embedding = e.baseAddress!.assumingMemoryBound(to: UInt16.self)
+            head = c.tiedEmbeddings ? embedding
+                : try bundle.bytes(TensorName.output, dtype: .f16, shape: [c.vocabSize, c.dim]).baseAddress!.assumingMemoryBound(to: UInt16.self)
+        } catch {
+            sa_threadpool_free(pool)
+            throw error
+        }
+        let q = m.quantization
+        let widths = Set([c.dim, c.qDim, c.hiddenDim])
+        rotationBlock = q.rotation.block
+        var rotations: [Int: [Float]] = [:]
+        if q.rotation.kind == "hadamard" {
+            for w in widths {
+                var signs = [Float](repeating: 0, count: w)
+                sa_rht_signs(q.rotation.seed &+ UInt64(w), &signs, w)
+                rotations[w] = signs
+            }
+        }
+        self.rotations = rotations
+        var tables: [Int: OpaquePointer] = [:]
+        for w in widths {
+            guard let t = sa_lut_create(Int32(maxBatchTokens), Int32(w), Int32(q.groupSize), -1, &err) else {
+                tables.values.forEach { sa_lut_free($0) }
+                sa_threadpool_free(pool)
+                throw EngineError.kernel("lookup table for width \(w)", status: err)
+            }
+            tables[w] = t
+        }
+        self.tables = tables
+        let half = c.headDim / 2
+        var cosines = [Float](repeating: 0, count: c.contextLength * half)
+        var sines = cosines
+        for p in 0..<c.contextLength {
+            for i in 0..<half {
+                let angle = Float(p) * Float(1 / pow(Double(c.ropeTheta), Double(2 * i) / Double(c.headDim)))
+                cosines[p * half + i] = Foundation.cos(angle)
+                sines[p * half + i] = Foundation.sin(angle)
+            }
+        }
+        self.cosines = cosines
+        self.sines = sines
+    }
+
+    deinit {
+        blocks.forEach { $0.projections.values.forEach { sa_qlinear_free($0) } }
+        tables.values.forEach { sa_lut_free($0) }
+        sa_threadpool_free(pool)
+    }
+
+    /// A paged cache for this model holding `blocks` blocks of `blockSize` positions.
+    public func makeCache(blocks: Int, blockSize: Int = 16) -> PagedKVCache {
+        PagedKVCache(layers: config.layerCount, kvDim: config.kvDim, blockSize: blockSize, blockCount: blocks)
+    }
+
+    /// Bytes of kernel-native weights and tables the model holds beyond the bundle.
+    public var nativeBytes: Int {
+        blocks.reduce(0) { $0 + $1.nativeBytes } + tables.values.reduce(0) { $0 + sa_lut_bytes($1) }
+    }
+}
+
+/// The seven projections and two norms of one decoder block, in kernel-native form.
+struct QuantizedBlock {
+    let attentionNorm: [Float]
+    let ffnNorm: [Float]
+    let projections: [TensorName.Projection: OpaquePointer]
+    let biases: [TensorName.Projection: [Float]]
+
+    init(bundle: WeightBundle, layer l: Int) throws {
+        let m = bundle.manifest
+        let c = m.config
+        attentionNorm = try bundle.floats(TensorName.attentionNorm(l), shape: [c.dim])
+        ffnNorm = try bundle.floats(TensorName.ffnNorm(l), shape: [c.dim])
+        var projections: [TensorName.Projection: OpaquePointer] = [:]
+        var biases: [TensorName.Projection: [Float]] = [:]
+        do {
+            for p in TensorName.Projection.allCases {
+                let linear = try BundleProjection(bundle: bundle, layer: l, projection: p)
+                projections[p] = try linear.makeKernel()
+                if c.attentionBias, [.q, .k, .v].contains(p) {
+                    biases[p] = try bundle.floats(TensorName.bias(p, layer: l), shape: [linear.rows])
+                }
+            }
+        } catch {
+            projections.values.forEach { sa_qlinear_free($0) }
+            throw error
+        }
+        self.projections = projections
+        self.biases = biases
+    }
+
+    var nativeBytes: Int { projections.values.reduce(0) { $0 + sa_qlinear_bytes($1) } }
+}
+
+/// Failures of the kernel library, with its status code.
+public enum EngineError: Error, CustomStringConvertible {
+    case kernel(String, status: Int32)
+    case invalidRequest(String)
+
+    public var description: String {
+        switch self {
+        case let .kernel(what, status): return "kernel error \(status) creating \(what)"
+        case let .invalidRequest(m): return m
+        }
+    }
+}
