@@ -160,3 +160,13 @@ public final class WeightBundle: @unchecked Sendable {
         Array(try bytes(name, dtype: .u64, shape: shape).bindMemory(to: UInt64.self))
     }
 }
+
+extension WeightBundle {
+    /// Whether the file at `path` starts with the bundle magic.
+    public static func isBundle(path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: BundleFormat.magic.count)) ?? Data()
+        return Array(head) == BundleFormat.magic
+    }
+}

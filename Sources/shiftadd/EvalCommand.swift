@@ -9,18 +9,16 @@ enum EvalCommand: CLICommand {
     static let spec = CommandSpec(
         name: "eval", summary: "Measure perplexity on a text file",
         usage: "shiftadd eval --model PATH --text FILE [--ctx 512] [--max-tokens N] [--json]",
-        options: [
-            .init("model", value: "PATH", help: "Checkpoint to evaluate"),
-            .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
+        options: LoadedModel.options + [
             .init("text", value: "FILE", help: "UTF-8 text, tokenized once as it is"),
             .init("ctx", value: "N", default: "512", help: "Window length in tokens"),
             .init("max-tokens", value: "N", help: "Use only the first N tokens of the text (default: all)"),
-            .init("threads", value: "N", default: "\(defaultThreads)", help: "Compute threads"),
             .init("json", help: "Print one JSON object: tokens, nll, ppl, tokens_per_s"),
         ])
 
     static func run(_ a: ParsedArguments) throws {
-        let (model, tokenizer) = try loadModel(a)
+        let model = try LoadedModel(a)
+        let tokenizer = model.tokenizer
         let path = try a.required("text")
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read") }
         let ctx = try a.int("ctx", range: 2...1_000_000)!
@@ -28,12 +26,10 @@ enum EvalCommand: CLICommand {
         if let limit = try a.int("max-tokens", range: 1...Int.max) { tokens = Array(tokens.prefix(limit)) }
         let windows = tokens.count / ctx
         guard windows > 0 else { throw CLIError("the text has \(tokens.count) tokens, fewer than one window of \(ctx)") }
-        let bos = model.tokenizer!.addBosToken ? model.tokenizer!.bosTokenId : nil
+        let bos = model.spec.addBosToken ? model.spec.bosTokenId : nil
         guard ctx + (bos == nil ? 0 : 1) <= model.config.contextLength else {
             throw CLIError("--ctx \(ctx) exceeds the model's context of \(model.config.contextLength)")
         }
-        BLASThreads.configure(try a.int("threads", range: 1...256)!)
-        let engine = try ReferenceModel(model)
 
         let json = try a.flag("json")
         var progress = ProgressBar(label: "eval", total: windows)
@@ -44,8 +40,8 @@ enum EvalCommand: CLICommand {
             let window = Array(tokens[(w * ctx)..<((w + 1) * ctx)])
             let input = (bos.map { [$0] } ?? []) + window
             let offset = input.count - window.count
-            let logits = engine.logits(tokens: input)
-            let vocab = engine.config.vocabSize
+            let logits = model.makeSession(input.count).append(input, allLogits: true)
+            let vocab = model.config.vocabSize
             logits.withUnsafeBufferPointer { l in
                 // Row p predicts input[p + 1]; the window's first text token is never scored.
                 for p in offset..<(input.count - 1) {

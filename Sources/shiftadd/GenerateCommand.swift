@@ -2,7 +2,6 @@ import Foundation
 import ShiftAddChatTemplate
 import ShiftAddCommandLine
 import ShiftAddEngine
-import ShiftAddModel
 import ShiftAddTokenizer
 
 /// `shiftadd generate`: continue a prompt, streaming text to standard output.
@@ -10,9 +9,7 @@ enum GenerateCommand: CLICommand {
     static let spec = CommandSpec(
         name: "generate", summary: "Continue a prompt with a model, streaming the text",
         usage: "shiftadd generate --model PATH --prompt TEXT [options]",
-        options: [
-            .init("model", value: "PATH", help: "Checkpoint to run (GGUF, safetensors directory, llama2.c .bin)"),
-            .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
+        options: LoadedModel.options + [
             .init("prompt", value: "TEXT", help: "Text to continue, or the user message with --chat"),
             .init("chat", help: "Treat the prompt as a user message and format it with the model's chat template"),
             .init("system", value: "TEXT", help: "System message for --chat"),
@@ -21,12 +18,10 @@ enum GenerateCommand: CLICommand {
             .init("top-k", value: "K", default: "0", help: "Keep the K most likely tokens; 0 keeps all"),
             .init("top-p", value: "P", default: "1", help: "Keep the smallest set of tokens with probability >= P"),
             .init("seed", value: "S", default: "0", help: "Random seed for sampling"),
-            .init("threads", value: "N", default: "\(defaultThreads)", help: "Compute threads"),
             .init("ignore-eos", help: "Keep generating past the end-of-sequence token"),
         ])
 
     static func run(_ a: ParsedArguments) throws {
-        let (model, tokenizer) = try loadModel(a)
         let prompt = try a.required("prompt")
         let maxTokens = try a.int("max-tokens", range: 1...1_000_000)!
         var sampler = Sampler(temperature: Float(try a.double("temperature", range: 0...100)!),
@@ -34,17 +29,18 @@ enum GenerateCommand: CLICommand {
                               topP: Float(try a.double("top-p", range: 0...1)!),
                               seed: UInt64(truncatingIfNeeded: try a.int("seed")!))
         let ignoreEOS = try a.flag("ignore-eos")
-        BLASThreads.configure(try a.int("threads", range: 1...256)!)
-        let engine = try ReferenceModel(model)
+        let chat = try a.flag("chat")
+        let model = try LoadedModel(a)
+        let tokenizer = model.tokenizer
 
         let promptTokens: [Int]
-        if try a.flag("chat") {
+        if chat {
             guard let source = model.chatTemplate else {
                 throw CLIError("\(model.path): the model has no chat template; run without --chat")
             }
             var messages = [ChatMessage(role: "user", content: prompt)]
             if let system = a.string("system") { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
-            let spec = model.tokenizer!
+            let spec = model.spec
             let text = try ChatTemplate(source: source).render(
                 messages: messages, addGenerationPrompt: true,
                 bosToken: spec.bosTokenId.map { spec.tokens[$0] } ?? "", eosToken: spec.eosTokenId.map { spec.tokens[$0] } ?? "")
@@ -53,32 +49,23 @@ enum GenerateCommand: CLICommand {
             promptTokens = tokenizer.encode(prompt)
         }
         guard !promptTokens.isEmpty else { throw CLIError("the prompt encodes to no tokens") }
-        let capacity = min(engine.config.contextLength, promptTokens.count + maxTokens)
+        let capacity = min(model.config.contextLength, promptTokens.count + maxTokens)
         guard promptTokens.count < capacity else {
-            throw CLIError("prompt of \(promptTokens.count) tokens leaves no room in the context of \(engine.config.contextLength)")
+            throw CLIError("prompt of \(promptTokens.count) tokens leaves no room in the context of \(model.config.contextLength)")
         }
-        let cache = engine.makeCache(capacity: capacity)
-        var logits = engine.forward([(promptTokens, cache)], allLogits: false)
+        let session = model.makeSession(capacity)
+        var logits = session.append(promptTokens, allLogits: false)
         var text = UTF8Assembler()
-        if try !a.flag("chat") { print(prompt, terminator: "") }
+        if !chat { print(prompt, terminator: "") }
         fflush(nil)
-        while cache.count < capacity {
+        while true {
             let next = logits.withUnsafeBufferPointer { sampler.sample($0) }
             if !ignoreEOS, tokenizer.endOfGenerationIds.contains(next) { break }
             print(text.append(tokenizer.tokenBytes(next)), terminator: "")
             fflush(nil)
-            if cache.count == capacity { break }
-            logits = engine.forward([([next], cache)], allLogits: false)
+            if session.count == capacity { break }
+            logits = session.append([next], allLogits: false)
         }
         print(text.flush())
     }
-}
-
-let defaultThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-/// Opens the checkpoint named by --model (and --tokenizer) and builds its tokenizer.
-func loadModel(_ a: ParsedArguments) throws -> (ModelDescription, Tokenizer) {
-    let model = try ModelLoader.load(path: try a.required("model"), tokenizerPath: a.string("tokenizer"))
-    guard let spec = model.tokenizer else { throw CLIError("\(model.path): the checkpoint has no tokenizer") }
-    return (model, try Tokenizer(spec: spec))
 }

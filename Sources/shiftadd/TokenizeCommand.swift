@@ -1,4 +1,5 @@
 import Foundation
+import ShiftAddBundle
 import ShiftAddCommandLine
 import ShiftAddModel
 import ShiftAddTokenizer
@@ -9,7 +10,7 @@ enum TokenizeCommand: CLICommand {
         name: "tokenize", summary: "Print the token ids of a text file as JSON",
         usage: "shiftadd tokenize --model PATH --file FILE [--per-line]",
         options: [
-            .init("model", value: "PATH", help: "Checkpoint whose tokenizer to use"),
+            .init("model", value: "PATH", help: "Bundle or checkpoint whose tokenizer to use"),
             .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
             .init("file", value: "FILE", help: "UTF-8 text to encode"),
             .init("per-line", help: "Encode each line (split on \\n, without it) and print one array per line"),
@@ -18,7 +19,7 @@ enum TokenizeCommand: CLICommand {
         ])
 
     static func run(_ a: ParsedArguments) throws {
-        let (_, tokenizer) = try loadModel(a)
+        let tokenizer = try Tokenizer(spec: try tokenizerSpec(model: try a.required("model"), tokenizerPath: a.string("tokenizer")))
         let path = try a.required("file")
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read") }
         let text = String(decoding: data, as: UTF8.self)
@@ -33,4 +34,13 @@ enum TokenizeCommand: CLICommand {
             print("[" + ids.map(String.init).joined(separator: ",") + "]")
         }
     }
+}
+
+/// The tokenizer description of a bundle or checkpoint, without loading any weights.
+func tokenizerSpec(model path: String, tokenizerPath: String?) throws -> TokenizerSpec {
+    let spec = WeightBundle.isBundle(path: path)
+        ? try WeightBundle(path: path).manifest.tokenizer
+        : try ModelLoader.load(path: path, tokenizerPath: tokenizerPath).tokenizer
+    guard let spec else { throw CLIError("\(path): no tokenizer") }
+    return spec
 }
