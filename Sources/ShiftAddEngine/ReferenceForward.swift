@@ -1,4 +1,5 @@
 import COpenBLAS
+import CShiftKernels
 import ShiftAddModel
 
 /// Where the converter observes the input of a group of projections during `forwardBlock`.
@@ -124,6 +125,24 @@ extension ReferenceModel {
         let scale = 1 / Float(hd).squareRoot()
         var scores = [Float](repeating: 0, count: count * total)
         let base = cache.offset(layer: layer, position: 0)
+        if count == 1 {
+            // Decoding one token: the cache layer is one contiguous block, so the C attention loop
+            // serves directly (BLAS set-up per head would dominate such small products).
+            var table: Int32 = 0
+            let status = q.withUnsafeBufferPointer { q in
+                cache.keys.withUnsafeBufferPointer { keys in
+                    cache.values.withUnsafeBufferPointer { values in
+                        out.withUnsafeMutableBufferPointer { o in
+                            sa_attention_paged(q.baseAddress! + qRow * c.qDim, o.baseAddress! + qRow * c.qDim, Int32(c.headCount),
+                                               Int32(c.kvHeadCount), Int32(hd), keys.baseAddress! + base, values.baseAddress! + base,
+                                               &table, Int32(cache.capacity), Int32(total), scale, &scores)
+                        }
+                    }
+                }
+            }
+            precondition(status == 0, "attention arguments")
+            return
+        }
         q.withUnsafeBufferPointer { q in
             cache.keys.withUnsafeBufferPointer { keys in
                 cache.values.withUnsafeBufferPointer { values in
@@ -134,15 +153,8 @@ extension ReferenceModel {
                                 let qh = q.baseAddress! + qRow * c.qDim + h * hd
                                 let kh = keys.baseAddress! + base + kv * hd
                                 let vh = values.baseAddress! + base + kv * hd
-                                // One new token (decoding) is a matrix-vector product; sgemv avoids
-                                // sgemm's set-up cost on such small shapes.
-                                if count == 1 {
-                                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(total), Int32(hd), scale, kh, Int32(c.kvDim),
-                                                qh, 1, 0, s.baseAddress!, 1)
-                                } else {
-                                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(total), Int32(hd),
-                                                scale, qh, Int32(c.qDim), kh, Int32(c.kvDim), 0, s.baseAddress!, Int32(total))
-                                }
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(total), Int32(hd),
+                                            scale, qh, Int32(c.qDim), kh, Int32(c.kvDim), 0, s.baseAddress!, Int32(total))
                                 for i in 0..<count {
                                     let visible = start + i + 1
                                     let r = s.baseAddress! + i * total
@@ -150,14 +162,9 @@ extension ReferenceModel {
                                     // Future positions take no part in the P·V product.
                                     for j in visible..<total { r[j] = 0 }
                                 }
-                                let oh = o.baseAddress! + qRow * c.qDim + h * hd
-                                if count == 1 {
-                                    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(total), Int32(hd), 1, vh, Int32(c.kvDim),
-                                                s.baseAddress!, 1, 0, oh, 1)
-                                } else {
-                                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(hd), Int32(total),
-                                                1, s.baseAddress!, Int32(total), vh, Int32(c.kvDim), 0, oh, Int32(c.qDim))
-                                }
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(hd), Int32(total),
+                                            1, s.baseAddress!, Int32(total), vh, Int32(c.kvDim), 0,
+                                            o.baseAddress! + qRow * c.qDim + h * hd, Int32(c.qDim))
                             }
                         }
                     }
