@@ -38,6 +38,7 @@ final class ReferenceSession: DecodingSession {
 extension QuantizedModel {
     /// A session with a private paged cache large enough for `capacity` positions.
     public func session(capacity: Int) -> any DecodingSession {
+        precondition(capacity <= config.contextLength, "capacity beyond the context of \(config.contextLength)")
         let cache = makeCache(blocks: (capacity + 15) / 16, blockSize: 16)
         return QuantizedSession(model: self, sequence: PagedSequence(cache: cache), capacity: capacity)
     }

@@ -31,6 +31,7 @@ extension ReferenceModel {
         let n = batch.reduce(0) { $0 + $1.tokens.count }
         precondition(n > 0, "empty batch")
         for (tokens, cache) in batch {
+            precondition(!tokens.isEmpty, "a batch entry without tokens")
             precondition(cache.count + tokens.count <= cache.capacity, "sequence exceeds its cache")
         }
         var x = embed(batch.flatMap(\.tokens))

@@ -114,7 +114,9 @@ public struct GGUFBuilder {
         b.add("llama.attention.layer_norm_rms_epsilon", .f32(1e-5))
         b.add("tokenizer.ggml.model", .string("gpt2"))
         b.add("tokenizer.ggml.pre", .string("gpt2"))
-        b.add("tokenizer.ggml.tokens", .array(kind: 8, (0..<vocab).map { .string("t\($0)") }))
+        // Tokens "t", "1" and "t1" make the one merge "t 1" valid; the rest are placeholders.
+        let names = ["t", "1", "t1"] + (3..<vocab).map { "t\($0)" }
+        b.add("tokenizer.ggml.tokens", .array(kind: 8, names.prefix(vocab).map { .string($0) }))
         b.add("tokenizer.ggml.merges", .array(kind: 8, [.string("t 1")]))
         b.add("tokenizer.ggml.eos_token_id", .u32(2))
         let kvDim = dim / heads * kvHeads

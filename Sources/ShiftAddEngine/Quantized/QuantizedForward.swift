@@ -4,14 +4,18 @@ import ShiftAddModel
 extension QuantizedModel {
     /// Appends each sequence's tokens to its cache (space must be reserved) and returns logits:
     /// for every new token when `allLogits`, else for each sequence's last. Rows follow the batch.
-    /// At most `maxBatchTokens` tokens per call.
-    public func forward(_ batch: [(tokens: [Int], sequence: PagedSequence)], allLogits: Bool) -> [Float] {
+    /// At most `maxBatchTokens` tokens per call. `profile`, when given, accumulates time by part.
+    public func forward(_ batch: [(tokens: [Int], sequence: PagedSequence)], allLogits: Bool,
+                        profile: EngineProfile? = nil) -> [Float] {
+        let started = profile == nil ? 0 : EngineProfile.now()
         let c = config
         let n = batch.reduce(0) { $0 + $1.tokens.count }
         precondition(n > 0 && n <= maxBatchTokens, "batch of \(n) tokens (limit \(maxBatchTokens))")
         var positions: [Int] = []
         var tables: [[Int32]] = []
         for (tokens, sequence) in batch {
+            precondition(!tokens.isEmpty, "a batch entry without tokens")
+            precondition(sequence.count + tokens.count <= c.contextLength, "sequence exceeds the context of \(c.contextLength)")
             precondition(sequence.count + tokens.count <= sequence.blocks.count * sequence.cache.blockSize,
                          "cache space not reserved")
             for i in 0..<tokens.count {
@@ -22,7 +26,8 @@ extension QuantizedModel {
         var x = embed(batch.flatMap(\.tokens))
         var scratch = ForwardScratch(tokens: n, config: c, maxPositions: positions.max()! + 1)
         for l in 0..<c.layerCount {
-            runBlock(l, x: &x, positions: positions, tables: tables, cache: batch[0].sequence.cache, scratch: &scratch)
+            runBlock(l, x: &x, positions: positions, tables: tables, cache: batch[0].sequence.cache, scratch: &scratch,
+                     profile: profile)
         }
         for (tokens, sequence) in batch { sequence.advance(by: tokens.count) }
 
@@ -36,10 +41,16 @@ extension QuantizedModel {
         for (i, src) in rows.enumerated() {
             for d in 0..<c.dim { selected[i * c.dim + d] = x[src * c.dim + d] }
         }
+        let headStarted = profile == nil ? 0 : EngineProfile.now()
         sa_rmsnorm(selected, outputNorm, &selected, Int32(rows.count), Int32(c.dim), c.rmsNormEpsilon)
         var logits = [Float](repeating: 0, count: rows.count * c.vocabSize)
         let status = sa_f16_matmul(head, Int32(c.vocabSize), Int32(c.dim), selected, Int32(rows.count), &logits, pool, -1)
         precondition(status == 0, "output head")
+        if let profile {
+            let now = EngineProfile.now()
+            profile.add(.head, seconds: now - headStarted)
+            profile.addForward(seconds: now - started)
+        }
         return logits
     }
 
@@ -56,16 +67,17 @@ extension QuantizedModel {
     }
 
     private func runBlock(_ l: Int, x: inout [Float], positions: [Int], tables: [[Int32]], cache: PagedKVCache,
-                          scratch s: inout ForwardScratch) {
+                          scratch s: inout ForwardScratch, profile: EngineProfile?) {
         let c = config
         let n = positions.count
         let block = blocks[l]
         sa_rmsnorm(x, block.attentionNorm, &s.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
-        let attnTable = buildTable(&s.normed, width: c.dim, tokens: n)
-        apply(block, .q, table: attnTable, into: &s.q, tokens: n)
-        apply(block, .k, table: attnTable, into: &s.k, tokens: n)
-        apply(block, .v, table: attnTable, into: &s.v, tokens: n)
+        let attnTable = buildTable(&s.normed, width: c.dim, tokens: n, profile: profile)
+        apply(block, .q, table: attnTable, into: &s.q, tokens: n, profile: profile)
+        apply(block, .k, table: attnTable, into: &s.k, tokens: n, profile: profile)
+        apply(block, .v, table: attnTable, into: &s.v, tokens: n, profile: profile)
 
+        let attentionStarted = profile == nil ? 0 : EngineProfile.now()
         let half = c.headDim / 2
         for t in 0..<n {
             let p = positions[t]
@@ -85,24 +97,27 @@ extension QuantizedModel {
             s.v.withUnsafeBufferPointer { (cache.values[l] + o).update(from: $0.baseAddress! + t * c.kvDim, count: c.kvDim) }
         }
         attend(layer: l, positions: positions, tables: tables, cache: cache, scratch: &s)
+        profile?.add(.attention, seconds: EngineProfile.now() - attentionStarted)
 
-        let outTable = buildTable(&s.attention, width: c.qDim, tokens: n)
-        apply(block, .o, table: outTable, into: &s.projected, tokens: n)
+        let outTable = buildTable(&s.attention, width: c.qDim, tokens: n, profile: profile)
+        apply(block, .o, table: outTable, into: &s.projected, tokens: n, profile: profile)
         for i in 0..<(n * c.dim) { x[i] += s.projected[i] }
 
         sa_rmsnorm(x, block.ffnNorm, &s.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
-        let mlpTable = buildTable(&s.normed, width: c.dim, tokens: n)
-        apply(block, .gate, table: mlpTable, into: &s.gate, tokens: n)
-        apply(block, .up, table: mlpTable, into: &s.up, tokens: n)
+        let mlpTable = buildTable(&s.normed, width: c.dim, tokens: n, profile: profile)
+        apply(block, .gate, table: mlpTable, into: &s.gate, tokens: n, profile: profile)
+        apply(block, .up, table: mlpTable, into: &s.up, tokens: n, profile: profile)
         sa_swiglu(&s.gate, s.up, n * c.hiddenDim)
-        let downTable = buildTable(&s.gate, width: c.hiddenDim, tokens: n)
-        apply(block, .down, table: downTable, into: &s.projected, tokens: n)
+        let downTable = buildTable(&s.gate, width: c.hiddenDim, tokens: n, profile: profile)
+        apply(block, .down, table: downTable, into: &s.projected, tokens: n, profile: profile)
         for i in 0..<(n * c.dim) { x[i] += s.projected[i] }
     }
 
     /// Rotates the rows of `input` (when the bundle was converted with rotation) and builds the
     /// lookup tables every projection reading this input shares.
-    private func buildTable(_ input: inout [Float], width: Int, tokens: Int) -> OpaquePointer {
+    private func buildTable(_ input: inout [Float], width: Int, tokens: Int, profile: EngineProfile?) -> OpaquePointer {
+        let started = profile == nil ? 0 : EngineProfile.now()
+        defer { profile?.add(.tables, seconds: EngineProfile.now() - started) }
         if let signs = rotations[width] {
             let status = sa_rht(&input, tokens, width, rotationBlock, signs)
             precondition(status == 0, "rotation of width \(width)")
@@ -113,8 +128,11 @@ extension QuantizedModel {
         return table
     }
 
-    private func apply(_ block: QuantizedBlock, _ p: TensorName.Projection, table: OpaquePointer, into y: inout [Float], tokens: Int) {
+    private func apply(_ block: QuantizedBlock, _ p: TensorName.Projection, table: OpaquePointer, into y: inout [Float], tokens: Int,
+                       profile: EngineProfile?) {
+        let started = profile == nil ? 0 : EngineProfile.now()
         let status = sa_qlinear_apply(block.projections[p]!, table, &y, Int32(tokens), pool)
+        profile?.add(.lookups, seconds: EngineProfile.now() - started)
         precondition(status == 0, "projection \(p)")
         if let bias = block.biases[p] {
             for t in 0..<tokens { for i in bias.indices { y[t * bias.count + i] += bias[i] } }

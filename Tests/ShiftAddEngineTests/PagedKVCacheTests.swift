@@ -1,0 +1,99 @@
+import ShiftAddEngine
+import Testing
+
+@Suite struct PagedKVCacheTests {
+    @Test func reserveTakesExactlyTheBlocksNeeded() {
+        let cache = PagedKVCache(layers: 2, kvDim: 8, blockSize: 4, blockCount: 6)
+        #expect(cache.freeBlocks == 6)
+        #expect(cache.bytesPerBlock == 2 * 2 * 4 * 8 * 4)
+        let s = PagedSequence(cache: cache)
+        #expect(s.reserve(0))
+        #expect(s.blocks.isEmpty)
+        #expect(s.reserve(10))
+        #expect(s.blocks.count == 3)
+        #expect(cache.freeBlocks == 3)
+        // Room is counted from the filled positions: 12 fit in the 3 blocks already held.
+        #expect(s.reserve(12))
+        #expect(s.blocks.count == 3)
+        #expect(s.reserve(13))
+        #expect(s.blocks.count == 4)
+        #expect(cache.freeBlocks == 2)
+        #expect(Set(s.blocks).count == 4)
+        #expect(s.blocks.allSatisfy { (0..<6).contains($0) })
+        #expect(s.count == 0)
+    }
+
+    @Test func failedReserveTakesNothing() {
+        let cache = PagedKVCache(layers: 1, kvDim: 4, blockSize: 4, blockCount: 5)
+        let a = PagedSequence(cache: cache)
+        let b = PagedSequence(cache: cache)
+        #expect(a.reserve(9))
+        #expect(cache.freeBlocks == 2)
+        #expect(!b.reserve(9))
+        #expect(b.blocks.isEmpty)
+        #expect(cache.freeBlocks == 2)
+        #expect(!a.reserve(21))
+        #expect(a.blocks.count == 3)
+        #expect(cache.freeBlocks == 2)
+        #expect(b.reserve(8))
+        #expect(cache.freeBlocks == 0)
+        #expect(cache.allocate() == nil)
+        #expect(Set(a.blocks + b.blocks).count == 5)
+    }
+
+    @Test func resetAndDeinitReturnBlocks() {
+        let cache = PagedKVCache(layers: 1, kvDim: 4, blockSize: 4, blockCount: 8)
+        let kept = PagedSequence(cache: cache)
+        #expect(kept.reserve(5))
+        do {
+            let transient = PagedSequence(cache: cache)
+            #expect(transient.reserve(17))
+            #expect(cache.freeBlocks == 1)
+        }
+        #expect(cache.freeBlocks == 6)
+        kept.reset()
+        #expect(kept.blocks.isEmpty)
+        #expect(kept.count == 0)
+        #expect(cache.freeBlocks == 8)
+        // Every block is handed out again, each once.
+        let all = PagedSequence(cache: cache)
+        #expect(all.reserve(32))
+        #expect(all.blocks.sorted() == Array(0..<8))
+    }
+
+    @Test func allocateAndReleaseRoundTrip() {
+        let cache = PagedKVCache(layers: 1, kvDim: 4, blockSize: 2, blockCount: 3)
+        let taken = (0..<3).compactMap { _ in cache.allocate() }
+        #expect(taken.sorted() == [0, 1, 2])
+        #expect(cache.allocate() == nil)
+        cache.release([taken[1]])
+        #expect(cache.freeBlocks == 1)
+        #expect(cache.allocate() == taken[1])
+    }
+
+    /// Positions in a sequence whose blocks are scattered over the pool (interleaved with another
+    /// sequence's, out of order) give exactly the logits of one contiguous block: the block table
+    /// maps every position across block boundaries to the right place.
+    @Test func blockTablesMapPositionsAcrossBoundaries() throws {
+        let model = try QuantizedModel(bundle: try TinyQuantizedBundle.make(bits: 2), threads: 1)
+        let tokens = tinyTokens(10, seed: 21)
+        let contiguous = quantizedLogits(model, tokens, blockSize: 16)
+
+        let cache = model.makeCache(blocks: 8, blockSize: 4)
+        // Blocks are handed out in the order released: the sequence gets 6, 5, 7.
+        #expect((0..<8).compactMap { _ in cache.allocate() }.count == 8)
+        cache.release([6, 2, 5, 0, 7, 1])
+        let other = PagedSequence(cache: cache)
+        let scattered = PagedSequence(cache: cache)
+        var logits: [Float] = []
+        for chunk in [[0, 1, 2], [3, 4, 5, 6], [7], [8, 9]] {
+            #expect(scattered.reserve(chunk.count))
+            #expect(other.reserve(chunk.count))
+            logits += model.forward([(chunk.map { tokens[$0] }, scattered), (chunk.map { tokens[($0 + 3) % 10] }, other)],
+                                    allLogits: true).prefix(chunk.count * model.config.vocabSize)
+        }
+        #expect(scattered.count == 10)
+        #expect(scattered.blocks == [6, 5, 7])
+        #expect(logits == contiguous)
+    }
+}
