@@ -20,6 +20,8 @@ let spec = CommandSpec(
         .init("samples", value: "N", help: "Calibration sequences (default 128; 16 with --preset fast)"),
         .init("seq-len", value: "N", help: "Tokens per calibration sequence (default 512; 256 with --preset fast)"),
         .init("seed", value: "S", default: "0", help: "Seed for calibration sampling and rotation signs"),
+        .init("refinement-rounds", value: "N", help: "Alternating least-squares rounds per group fit (default 20; 6 with --preset fast)"),
+        .init("refit-passes", value: "N", default: "0", help: "Passes refitting the scales against the output error after binarization"),
         .init("threads", value: "N", default: "\(max(1, ProcessInfo.processInfo.activeProcessorCount))", help: "Compute threads"),
         .init("preset", value: "NAME", default: "default", help: "default, or fast (fewer samples and refinement rounds, for tests and first runs)"),
         .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
@@ -54,6 +56,8 @@ func options(from a: ParsedArguments) throws -> ConversionOptions {
     if let n = try a.int("samples", range: 1...100_000) { o.samples = n }
     if let n = try a.int("seq-len", range: 2...1_000_000) { o.sequenceLength = n }
     o.seed = UInt64(try a.int("seed", range: 0...Int.max)!)
+    if let n = try a.int("refinement-rounds", range: 0...1000) { o.refinementRounds = n }
+    o.scaleRefitPasses = try a.int("refit-passes", range: 0...10)!
     o.threads = try a.int("threads", range: 1...256)!
     return o
 }
