@@ -25,6 +25,7 @@ help:
 	@echo "make build  build the executables (release)"
 	@echo "make model  fetch and verify the default model into $(MODEL_DIR)"
 	@echo "make deps   install missing Debian packages"
+	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
 
 # Installs only the Debian packages that are missing.
 deps:
@@ -51,3 +52,20 @@ run: build model
 
 clean:
 	rm -rf .build
+
+# Fast-preset bundles of the default model for the benchmark, converted once and kept next to it.
+# Speed depends only on shapes and bit widths, so the fast preset times like the default one.
+BENCH_BUNDLE = $(MODEL_DIR)/SmolLM2-135M-Instruct.b$(1).fast.sabundle
+BENCH_THREADS ?= 2
+BENCH_REPEAT ?= 3
+BENCH_JSON ?= .build/bench.json
+
+.PHONY: bench
+
+$(call BENCH_BUNDLE,%): | build model
+	$(BIN)/shiftadd-convert "$(MODEL)" "$@" --preset fast --bits $* --threads $(THREADS)
+
+bench: build model $(call BENCH_BUNDLE,2) $(call BENCH_BUNDLE,3) $(call BENCH_BUNDLE,4)
+	$(BIN)/shiftadd bench --bundle2 "$(call BENCH_BUNDLE,2)" --bundle3 "$(call BENCH_BUNDLE,3)" --bundle4 "$(call BENCH_BUNDLE,4)" \
+	  --reference "$(MODEL)" --threads $(BENCH_THREADS) --repeat $(BENCH_REPEAT) --json-out "$(BENCH_JSON)"
+	@echo "JSON report: $(BENCH_JSON)"

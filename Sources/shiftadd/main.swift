@@ -2,7 +2,7 @@ import Foundation
 import ShiftAddCommandLine
 
 /// Entry point: `shiftadd <command> [options]`.
-let commands: [any CLICommand.Type] = [GenerateCommand.self, EvalCommand.self, TokenizeCommand.self, InspectCommand.self]
+let commands: [any CLICommand.Type] = [GenerateCommand.self, EvalCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
