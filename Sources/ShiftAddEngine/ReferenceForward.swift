@@ -208,20 +208,11 @@ extension ReferenceModel {
     /// Final norm and output head over every row, or each sequence's last row.
     private func head(_ x: [Float], batch: [(tokens: [Int], cache: KVCache)], allLogits: Bool) -> [Float] {
         let c = config
-        var rows: [Int] = []
-        var r = 0
-        for (tokens, _) in batch {
-            if allLogits { rows.append(contentsOf: r..<(r + tokens.count)) } else { rows.append(r + tokens.count - 1) }
-            r += tokens.count
-        }
-        var selected = [Float](repeating: 0, count: rows.count * c.dim)
-        for (i, src) in rows.enumerated() {
-            for d in 0..<c.dim { selected[i * c.dim + d] = x[src * c.dim + d] }
-        }
+        let (count, selected) = HeadRows.select(x, width: c.dim, counts: batch.map(\.tokens.count), all: allLogits)
         var normed = [Float](repeating: 0, count: selected.count)
-        Ops.rmsNorm(selected, outputNorm, &normed, rows: rows.count, width: c.dim, epsilon: c.rmsNormEpsilon)
-        var logits = [Float](repeating: 0, count: rows.count * c.vocabSize)
-        Self.multiply(normed, output ?? embedding, into: &logits, rows: rows.count, inputs: c.dim, outputs: c.vocabSize, beta: 0)
+        Ops.rmsNorm(selected, outputNorm, &normed, rows: count, width: c.dim, epsilon: c.rmsNormEpsilon)
+        var logits = [Float](repeating: 0, count: count * c.vocabSize)
+        Self.multiply(normed, output ?? embedding, into: &logits, rows: count, inputs: c.dim, outputs: c.vocabSize, beta: 0)
         return logits
     }
 }

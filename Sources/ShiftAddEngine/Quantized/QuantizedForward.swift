@@ -31,20 +31,13 @@ extension QuantizedModel {
         }
         for (tokens, sequence) in batch { sequence.advance(by: tokens.count) }
 
-        var rows: [Int] = []
-        var r = 0
-        for (tokens, _) in batch {
-            if allLogits { rows.append(contentsOf: r..<(r + tokens.count)) } else { rows.append(r + tokens.count - 1) }
-            r += tokens.count
-        }
-        var selected = [Float](repeating: 0, count: rows.count * c.dim)
-        for (i, src) in rows.enumerated() {
-            for d in 0..<c.dim { selected[i * c.dim + d] = x[src * c.dim + d] }
-        }
+        let picked = HeadRows.select(x, width: c.dim, counts: batch.map(\.tokens.count), all: allLogits)
+        let count = picked.rows
+        var selected = picked.values
         let headStarted = profile == nil ? 0 : EngineProfile.now()
-        sa_rmsnorm(selected, outputNorm, &selected, Int32(rows.count), Int32(c.dim), c.rmsNormEpsilon)
-        var logits = [Float](repeating: 0, count: rows.count * c.vocabSize)
-        let status = sa_f16_matmul(head, Int32(c.vocabSize), Int32(c.dim), selected, Int32(rows.count), &logits, pool, -1)
+        sa_rmsnorm(selected, outputNorm, &selected, Int32(count), Int32(c.dim), c.rmsNormEpsilon)
+        var logits = [Float](repeating: 0, count: count * c.vocabSize)
+        let status = sa_f16_matmul(head, Int32(c.vocabSize), Int32(c.dim), selected, Int32(count), &logits, pool, -1)
         precondition(status == 0, "output head")
         if let profile {
             let now = EngineProfile.now()

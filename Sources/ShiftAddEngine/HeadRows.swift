@@ -1,0 +1,18 @@
+/// Picks the hidden-state rows the output head runs on: every new token of every sequence, or each
+/// sequence's last one. Shared by both engines so their logits rows line up with the batch.
+enum HeadRows {
+    /// The rows of `x` ([tokens][width]) for sequences of `counts` new tokens, packed.
+    static func select(_ x: [Float], width: Int, counts: [Int], all: Bool) -> (rows: Int, values: [Float]) {
+        var rows: [Int] = []
+        var r = 0
+        for n in counts {
+            if all { rows.append(contentsOf: r..<(r + n)) } else { rows.append(r + n - 1) }
+            r += n
+        }
+        var selected = [Float](repeating: 0, count: rows.count * width)
+        for (i, src) in rows.enumerated() {
+            for d in 0..<width { selected[i * width + d] = x[src * width + d] }
+        }
+        return (rows.count, selected)
+    }
+}
