@@ -165,36 +165,45 @@ static float dot(const float *a, const float *b, int n) {
     return sum;
 }
 
+/* Attention of one query head over kv head `kvh` of a paged cache layer. */
+static int attend_head(const float *qh, float *oh, int kvh, int kv_heads, int head_dim, const float *k_pool,
+                       const float *v_pool, const int32_t *block_table, int block_size, int n_positions,
+                       float scale, float *scores) {
+    if (n_positions <= 0) return SA_ERR_ARGUMENT;
+    const size_t kv_dim = (size_t)kv_heads * head_dim;
+    float max = -INFINITY;
+    for (int p = 0; p < n_positions; p++) {
+        const float *k = k_pool + ((size_t)block_table[p / block_size] * block_size + p % block_size) * kv_dim + (size_t)kvh * head_dim;
+        const float s = dot(qh, k, head_dim) * scale;
+        scores[p] = s;
+        if (s > max) max = s;
+    }
+    float total = 0;
+    for (int p = 0; p < n_positions; p++) {
+        scores[p] = expf(scores[p] - max);
+        total += scores[p];
+    }
+    const float inv = 1.0f / total;
+    for (int d = 0; d < head_dim; d++) oh[d] = 0;
+    for (int p = 0; p < n_positions; p++) {
+        const float *v = v_pool + ((size_t)block_table[p / block_size] * block_size + p % block_size) * kv_dim + (size_t)kvh * head_dim;
+        const float w = scores[p] * inv;
+        for (int d = 0; d < head_dim; d++) oh[d] += w * v[d];
+    }
+    return SA_OK;
+}
+
 int sa_attention_paged(const float *q, float *out, int heads, int kv_heads, int head_dim,
                        const float *k_pool, const float *v_pool, const int32_t *block_table,
                        int block_size, int n_positions, float scale, float *scores) {
     if (!q || !out || !k_pool || !v_pool || !block_table || !scores || heads <= 0 || kv_heads <= 0 ||
         heads % kv_heads != 0 || head_dim <= 0 || block_size <= 0 || n_positions <= 0)
         return SA_ERR_ARGUMENT;
-    const int group = heads / kv_heads, kv_dim = kv_heads * head_dim;
+    const int group = heads / kv_heads;
     for (int h = 0; h < heads; h++) {
-        const int kvh = h / group;
-        const float *qh = q + (size_t)h * head_dim;
-        float max = -INFINITY;
-        for (int p = 0; p < n_positions; p++) {
-            const float *k = k_pool + ((size_t)block_table[p / block_size] * block_size + p % block_size) * kv_dim + (size_t)kvh * head_dim;
-            const float s = dot(qh, k, head_dim) * scale;
-            scores[p] = s;
-            if (s > max) max = s;
-        }
-        float total = 0;
-        for (int p = 0; p < n_positions; p++) {
-            scores[p] = expf(scores[p] - max);
-            total += scores[p];
-        }
-        const float inv = 1.0f / total;
-        float *oh = out + (size_t)h * head_dim;
-        for (int d = 0; d < head_dim; d++) oh[d] = 0;
-        for (int p = 0; p < n_positions; p++) {
-            const float *v = v_pool + ((size_t)block_table[p / block_size] * block_size + p % block_size) * kv_dim + (size_t)kvh * head_dim;
-            const float w = scores[p] * inv;
-            for (int d = 0; d < head_dim; d++) oh[d] += w * v[d];
-        }
+        int rc = attend_head(q + (size_t)h * head_dim, out + (size_t)h * head_dim, h / group, kv_heads, head_dim,
+                             k_pool, v_pool, block_table, block_size, n_positions, scale, scores);
+        if (rc != SA_OK) return rc;
     }
     return SA_OK;
 }
@@ -211,12 +220,14 @@ typedef struct {
     int status;
 } attention_job;
 
-static void attention_task(void *ctx, int t) {
+/* One task per (token, query head): a single decoded token still spreads its heads over the pool. */
+static void attention_task(void *ctx, int task) {
     attention_job *j = (attention_job *)ctx;
-    const size_t width = (size_t)j->heads * j->head_dim;
-    if (sa_attention_paged(j->q + t * width, j->out + t * width, j->heads, j->kv_heads, j->head_dim, j->k_pool,
-                           j->v_pool, j->tables[t], j->block_size, j->n_positions[t], j->scale,
-                           j->scores + (size_t)t * j->max_positions) != SA_OK)
+    const int t = task / j->heads, h = task % j->heads, group = j->heads / j->kv_heads;
+    const size_t width = (size_t)j->heads * j->head_dim, offset = (size_t)h * j->head_dim;
+    if (attend_head(j->q + t * width + offset, j->out + t * width + offset, h / group, j->kv_heads, j->head_dim,
+                    j->k_pool, j->v_pool, j->tables[t], j->block_size, j->n_positions[t], j->scale,
+                    j->scores + ((size_t)t * j->heads + h) * j->max_positions) != SA_OK)
         __atomic_store_n(&j->status, SA_ERR_ARGUMENT, __ATOMIC_RELAXED);
 }
 
@@ -224,16 +235,19 @@ int sa_attention_paged_batch(const float *q, float *out, int T, int heads, int k
                              const float *k_pool, const float *v_pool, const int32_t *const *tables,
                              const int *n_positions, int block_size, float scale, float *scores,
                              int max_positions, sa_threadpool *pool) {
-    if (!q || !out || !tables || !n_positions || !scores || T <= 0 || T > SA_THREADPOOL_MAX_TASKS) return SA_ERR_ARGUMENT;
+    if (!q || !out || !k_pool || !v_pool || !tables || !n_positions || !scores || T <= 0 || heads <= 0 ||
+        kv_heads <= 0 || heads % kv_heads != 0 || head_dim <= 0 || block_size <= 0 ||
+        (long)T * heads > SA_THREADPOOL_MAX_TASKS)
+        return SA_ERR_ARGUMENT;
     for (int t = 0; t < T; t++)
         if (n_positions[t] > max_positions) return SA_ERR_ARGUMENT;
     attention_job job = {q, out, heads, kv_heads, head_dim, block_size, max_positions, k_pool, v_pool,
                          tables, n_positions, scale, scores, SA_OK};
     if (pool) {
-        int rc = sa_threadpool_run(pool, T, attention_task, &job);
+        int rc = sa_threadpool_run(pool, T * heads, attention_task, &job);
         if (rc != SA_OK) return rc;
     } else {
-        for (int t = 0; t < T; t++) attention_task(&job, t);
+        for (int i = 0; i < T * heads; i++) attention_task(&job, i);
     }
     return job.status;
 }

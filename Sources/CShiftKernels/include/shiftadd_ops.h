@@ -44,8 +44,10 @@ int sa_attention_paged(const float *q, float *out, int heads, int kv_heads, int 
 
 /* sa_attention_paged for T query tokens at once, split over `pool` (NULL: caller only).
  * q, out: [T][heads * head_dim]; tables[t] and n_positions[t] give token t's block table and how
- * many positions it attends to; scores: scratch of T * max_positions floats, where max_positions
- * is the largest n_positions[t]. Returns SA_OK or SA_ERR_ARGUMENT. */
+ * many positions it attends to; scores: scratch where max_positions
+ * is the largest n_positions[t] (each query head gets its own row, so the scratch is
+ * T * heads * max_positions floats). Work is split by (token, head). Returns SA_OK or
+ * SA_ERR_ARGUMENT (also when T * heads exceeds SA_THREADPOOL_MAX_TASKS). */
 int sa_attention_paged_batch(const float *q, float *out, int T, int heads, int kv_heads, int head_dim,
                              const float *k_pool, const float *v_pool, const int32_t *const *tables,
                              const int *n_positions, int block_size, float scale, float *scores,

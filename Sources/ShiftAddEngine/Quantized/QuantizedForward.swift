@@ -168,6 +168,6 @@ struct ForwardScratch {
         gate = [Float](repeating: 0, count: n * c.hiddenDim)
         up = gate
         self.maxPositions = maxPositions
-        scores = [Float](repeating: 0, count: n * maxPositions)
+        scores = [Float](repeating: 0, count: n * c.headCount * maxPositions)
     }
 }
