@@ -1,3 +1,4 @@
+import CShiftKernels
 import ShiftAddModel
 import ShiftAddTokenizer
 
@@ -63,6 +64,17 @@ public struct BundleQuantization: Codable, Sendable, Equatable {
             self.kind = kind
             self.block = block
             self.seed = seed
+        }
+
+        /// Seed of the sign vector for input width `width`: each width has its own signs.
+        public func seed(forWidth width: Int) -> UInt64 { seed &+ UInt64(width) }
+
+        /// The ±1 signs for input width `width` (`sa_rht_signs`), or nil when there is no rotation.
+        public func signs(width: Int) -> [Float]? {
+            guard kind == "hadamard" else { return nil }
+            var signs = [Float](repeating: 0, count: width)
+            sa_rht_signs(seed(forWidth: width), &signs, width)
+            return signs
         }
     }
 

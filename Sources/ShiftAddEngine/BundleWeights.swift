@@ -22,9 +22,7 @@ public struct BundleWeights: WeightProvider {
         }
         var w = p.dequantized()
         let rotation = bundle.manifest.quantization.rotation
-        if rotation.kind == "hadamard" {
-            var signs = [Float](repeating: 0, count: p.cols)
-            sa_rht_signs(rotation.seed &+ UInt64(p.cols), &signs, p.cols)
+        if let signs = rotation.signs(width: p.cols) {
             let status = sa_rht_inverse(&w, p.rows, p.cols, rotation.block, signs)
             guard status == 0 else { throw BundleError.tensorInvalid(file: bundle.path, tensor: name, reason: "rotation block \(rotation.block)") }
         }

@@ -18,7 +18,7 @@ struct BundleAssembler {
         let c = source.config
         let quantization = BundleQuantization(
             groupSize: options.groupSize, apotTerms: options.apotTerms,
-            rotation: .init(kind: options.rotate ? "hadamard" : "none", block: options.rotationBlock, seed: options.seed),
+            rotation: options.rotation,
             planeLayout: Self.planeLayout, scaleCode: Self.scaleCode,
             layers: zip(layers, reports).map { q, r in
                 BundleLayer(name: "blk.\(q.layer).\(q.projection.rawValue)", bits: q.linear.bits, rows: q.linear.rows,

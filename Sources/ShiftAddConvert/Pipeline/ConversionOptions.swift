@@ -1,3 +1,5 @@
+import ShiftAddBundle
+
 /// Everything `shiftadd-convert` can be told, with the defaults it documents.
 public struct ConversionOptions: Sendable, Equatable {
     public enum Bits: Sendable, Equatable {
@@ -40,6 +42,11 @@ public struct ConversionOptions: Sendable, Equatable {
         o.sequenceLength = 256
         o.refinementRounds = 6
         return o
+    }
+
+    /// The rotation the bundle records for these options.
+    public var rotation: BundleQuantization.Rotation {
+        .init(kind: rotate ? "hadamard" : "none", block: rotationBlock, seed: seed)
     }
 
     /// The options as strings, recorded in the bundle's provenance.

@@ -71,22 +71,15 @@ public final class Converter {
         var x = model.embed(allTokens)
         let start = Date()
         for l in 0..<c.layerCount {
-            var failure: Error?
-            model.forwardBlock(l, x: &x, sequences: count, length: length) { [self] layer, site, input in
-                guard failure == nil else { return }
-                do {
-                    let factor = try hessianFactor(site: site, input: input)
-                    for p in site.projections {
-                        let q = try quantize(layer: layer, projection: p, bits: bitsByLayer[layer][p]!, factor: factor)
-                        layers.append(q.projection)
-                        reports.append(LayerReport(layer: layer, projection: p, bits: q.projection.linear.bits,
-                                                   relativeOutputError: q.relativeError, sensitivity: scores[layer][p]))
-                    }
-                } catch {
-                    failure = error
+            try forEachProjectionInput(ofBlock: l, x: &x, sequences: count, length: length) { layer, site, input in
+                let factor = try hessianFactor(site: site, input: input)
+                for p in site.projections {
+                    let q = try quantize(layer: layer, projection: p, bits: bitsByLayer[layer][p]!, factor: factor)
+                    layers.append(q.projection)
+                    reports.append(LayerReport(layer: layer, projection: p, bits: q.projection.linear.bits,
+                                               relativeOutputError: q.relativeError, sensitivity: scores[layer][p]))
                 }
             }
-            if let failure { throw failure }
             let recent = reports.suffix(TensorName.Projection.allCases.count)
             let mean = recent.map(\.relativeOutputError).reduce(0, +) / Double(recent.count)
             let elapsed = Date().timeIntervalSince(start)
@@ -113,11 +106,8 @@ public final class Converter {
     func rotation(width: Int) throws -> HadamardRotation? {
         guard options.rotate else { return nil }
         return try HadamardRotation(length: width, blockSize: options.rotationBlock,
-                                    seed: Self.rotationSeed(options.seed, width: width))
+                                    seed: options.rotation.seed(forWidth: width))
     }
-
-    /// Seed of the sign vector for input width `width` (Docs/bundle-format.md).
-    public static func rotationSeed(_ seed: UInt64, width: Int) -> UInt64 { seed &+ UInt64(width) }
 
     /// H = XXᵀ/n of a site's inputs, in the rotated basis when rotation is on, accumulated in
     /// chunks so the Float64 copy stays small.
@@ -181,28 +171,35 @@ public final class Converter {
         return total > 0 ? energy(e) / total : 0
     }
 
+    /// Runs block `layer` over the calibration hidden states `x`, handing `body` each projection
+    /// group's input just before the group reads it; the first error stops the pass and is rethrown.
+    private func forEachProjectionInput(ofBlock layer: Int, x: inout [Float], sequences: Int, length: Int,
+                                        _ body: (Int, ProjectionInput, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        var failure: Error?
+        withoutActuallyEscaping(body) { body in
+            model.forwardBlock(layer, x: &x, sequences: sequences, length: length) { layer, site, input in
+                guard failure == nil else { return }
+                do { try body(layer, site, input) } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+    }
+
     /// A full-precision pass computing each projection's sensitivity score.
     private func sensitivityPass(tokens: [Int], count: Int, length: Int,
                                  progress: (Progress) -> Void) throws -> [[TensorName.Projection: Double]] {
         var scores = [[TensorName.Projection: Double]](repeating: [:], count: model.config.layerCount)
         var x = model.embed(tokens)
         for l in 0..<model.config.layerCount {
-            var failure: Error?
-            model.forwardBlock(l, x: &x, sequences: count, length: length) { [self] layer, site, input in
-                guard failure == nil else { return }
-                do {
-                    let factor = try hessianFactor(site: site, input: input)
-                    for p in site.projections {
-                        let shape = ModelDescription.projectionShape(p, config: model.config)
-                        var w = model.weights(projection: p, layer: layer)
-                        try rotation(width: shape[1])?.apply(to: &w)
-                        scores[layer][p] = try LayerSensitivity.score(weights: w, rows: shape[0], cols: shape[1], factor: factor)
-                    }
-                } catch {
-                    failure = error
+            try forEachProjectionInput(ofBlock: l, x: &x, sequences: count, length: length) { layer, site, input in
+                let factor = try hessianFactor(site: site, input: input)
+                for p in site.projections {
+                    let shape = ModelDescription.projectionShape(p, config: model.config)
+                    var w = model.weights(projection: p, layer: layer)
+                    try rotation(width: shape[1])?.apply(to: &w)
+                    scores[layer][p] = try LayerSensitivity.score(weights: w, rows: shape[0], cols: shape[1], factor: factor)
                 }
             }
-            if let failure { throw failure }
             progress(Progress(stage: "sensitivity", done: l + 1, total: model.config.layerCount, detail: ""))
         }
         return scores

@@ -25,9 +25,10 @@ extension QuantizedModel {
         }
         var x = embed(batch.flatMap(\.tokens))
         var scratch = ForwardScratch(tokens: n, config: c, maxPositions: positions.max()! + 1)
+        let attentionTables = AttentionTables(batch.map { ($0.sequence.blocks, $0.tokens.count) }, positions: positions)
         for l in 0..<c.layerCount {
-            runBlock(l, x: &x, positions: positions, tables: tables, cache: batch[0].sequence.cache, scratch: &scratch,
-                     profile: profile)
+            runBlock(l, x: &x, positions: positions, tables: tables, attentionTables: attentionTables,
+                     cache: batch[0].sequence.cache, scratch: &scratch, profile: profile)
         }
         for (tokens, sequence) in batch { sequence.advance(by: tokens.count) }
 
@@ -59,8 +60,8 @@ extension QuantizedModel {
         return x
     }
 
-    private func runBlock(_ l: Int, x: inout [Float], positions: [Int], tables: [[Int32]], cache: PagedKVCache,
-                          scratch s: inout ForwardScratch, profile: EngineProfile?) {
+    private func runBlock(_ l: Int, x: inout [Float], positions: [Int], tables: [[Int32]], attentionTables: AttentionTables,
+                          cache: PagedKVCache, scratch s: inout ForwardScratch, profile: EngineProfile?) {
         let c = config
         let n = positions.count
         let block = blocks[l]
@@ -89,7 +90,7 @@ extension QuantizedModel {
             s.k.withUnsafeBufferPointer { (cache.keys[l] + o).update(from: $0.baseAddress! + t * c.kvDim, count: c.kvDim) }
             s.v.withUnsafeBufferPointer { (cache.values[l] + o).update(from: $0.baseAddress! + t * c.kvDim, count: c.kvDim) }
         }
-        attend(layer: l, positions: positions, tables: tables, cache: cache, scratch: &s)
+        attend(layer: l, tables: attentionTables, cache: cache, scratch: &s)
         profile?.add(.attention, seconds: EngineProfile.now() - attentionStarted)
 
         let outTable = buildTable(&s.attention, width: c.qDim, tokens: n, profile: profile)
@@ -132,25 +133,38 @@ extension QuantizedModel {
         }
     }
 
-    private func attend(layer l: Int, positions: [Int], tables: [[Int32]], cache: PagedKVCache, scratch s: inout ForwardScratch) {
+    private func attend(layer l: Int, tables: AttentionTables, cache: PagedKVCache, scratch s: inout ForwardScratch) {
         let c = config
-        let n = positions.count
-        let counts = positions.map { Int32($0 + 1) }
-        // Keep every table's storage alive while C reads the pointers.
-        var pointers: [UnsafePointer<Int32>?] = []
-        var owned: [UnsafeMutablePointer<Int32>] = []
-        for t in tables {
-            let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(t.count, 1))
-            p.update(from: t, count: t.count)
-            owned.append(p)
-            pointers.append(UnsafePointer(p))
-        }
-        defer { owned.forEach { $0.deallocate() } }
-        let status = sa_attention_paged_batch(s.q, &s.attention, Int32(n), Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim),
-                                              cache.keys[l], cache.values[l], pointers, counts, Int32(cache.blockSize),
+        let status = sa_attention_paged_batch(s.q, &s.attention, Int32(tables.counts.count), Int32(c.headCount), Int32(c.kvHeadCount),
+                                              Int32(c.headDim), cache.keys[l], cache.values[l], tables.pointers, tables.counts,
+                                              Int32(cache.blockSize),
                                               1 / Float(c.headDim).squareRoot(), &s.scores, Int32(s.maxPositions), pool)
         precondition(status == 0, "attention")
     }
+}
+
+/// The batch's block tables in the form the C attention reads, built once per forward pass rather
+/// than per layer: one copy of each sequence's table, one pointer and one visible length per token.
+final class AttentionTables {
+    let pointers: [UnsafePointer<Int32>?]
+    let counts: [Int32]
+    private let storage: [UnsafeMutablePointer<Int32>]
+
+    init(_ sequences: [(blocks: [Int32], tokens: Int)], positions: [Int]) {
+        var storage: [UnsafeMutablePointer<Int32>] = []
+        var pointers: [UnsafePointer<Int32>?] = []
+        for (blocks, tokens) in sequences {
+            let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(blocks.count, 1))
+            p.update(from: blocks, count: blocks.count)
+            storage.append(p)
+            pointers += Array(repeating: UnsafePointer(p), count: tokens)
+        }
+        self.storage = storage
+        self.pointers = pointers
+        counts = positions.map { Int32($0 + 1) }
+    }
+
+    deinit { storage.forEach { $0.deallocate() } }
 }
 
 /// Activation buffers of one forward pass, sized for its token count.

@@ -53,13 +53,7 @@ public final class QuantizedModel {
         let widths = Set([c.dim, c.qDim, c.hiddenDim])
         rotationBlock = q.rotation.block
         var rotations: [Int: [Float]] = [:]
-        if q.rotation.kind == "hadamard" {
-            for w in widths {
-                var signs = [Float](repeating: 0, count: w)
-                sa_rht_signs(q.rotation.seed &+ UInt64(w), &signs, w)
-                rotations[w] = signs
-            }
-        }
+        for w in widths { rotations[w] = q.rotation.signs(width: w) }
         self.rotations = rotations
         var tables: [Int: OpaquePointer] = [:]
         for w in widths {
