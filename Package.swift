@@ -43,6 +43,20 @@ let package = Package(
                 dependencies: ["ShiftAddModel", "ShiftAddEngine", "ShiftAddBundle", "ShiftAddTokenizer",
                                "COpenBLAS", "CShiftKernels"]),
 
+        // Continuous batching over the paged KV cache: admission, prefix cache, sampling, streaming text.
+        .target(name: "ShiftAddScheduler",
+                dependencies: ["ShiftAddEngine", "ShiftAddModel", "ShiftAddTokenizer"]),
+
+        // HTTP/1.1, h2c and TLS (h2, http/1.1 by ALPN) on an epoll loop over libnghttp2 and OpenSSL.
+        .target(name: "CShiftAddHTTP", dependencies: ["CNGHTTP2", "COpenSSL"], cSettings: strictC),
+        // Swift face of the C front end: requests in, responses and streams out, by opaque ids.
+        .target(name: "ShiftAddHTTP", dependencies: ["CShiftAddHTTP"]),
+
+        // The OpenAI-compatible API, health, metrics and configuration over the scheduler.
+        .target(name: "ShiftAddServer",
+                dependencies: ["ShiftAddHTTP", "ShiftAddScheduler", "ShiftAddEngine", "ShiftAddTokenizer",
+                               "ShiftAddChatTemplate", "ShiftAddModel", "ShiftAddBundle", "ShiftAddCommandLine"]),
+
         // Small argument parser shared by the executables.
         .target(name: "ShiftAddCommandLine"),
 
@@ -51,7 +65,8 @@ let package = Package(
                                          "ShiftAddEngine"]),
         .executableTarget(name: "shiftadd",
                           dependencies: ["ShiftAddCommandLine", "ShiftAddModel", "ShiftAddEngine",
-                                         "ShiftAddTokenizer", "ShiftAddBundle", "ShiftAddChatTemplate"]),
+                                         "ShiftAddTokenizer", "ShiftAddBundle", "ShiftAddChatTemplate",
+                                         "ShiftAddScheduler", "ShiftAddServer", "ShiftAddConvert"]),
 
         // Builders of small checkpoints and shared helpers for the test targets.
         .target(name: "ShiftAddTestSupport", dependencies: ["ShiftAddModel"], path: "Tests/ShiftAddTestSupport"),
@@ -66,6 +81,13 @@ let package = Package(
         .testTarget(name: "ShiftAddCommandLineTests", dependencies: ["ShiftAddCommandLine"]),
         .testTarget(name: "ShiftAddConvertTests", dependencies: ["ShiftAddTestSupport", "ShiftAddConvert", "CShiftKernels"]),
         .testTarget(name: "ShiftAddKernelTests", dependencies: ["CShiftKernels"]),
+        .testTarget(name: "ShiftAddSchedulerTests",
+                    dependencies: ["ShiftAddTestSupport", "ShiftAddScheduler", "ShiftAddEngine", "ShiftAddModel",
+                                   "ShiftAddTokenizer", "ShiftAddConvert", "ShiftAddBundle"]),
+        .testTarget(name: "ShiftAddHTTPTests", dependencies: ["ShiftAddHTTP"]),
+        .testTarget(name: "ShiftAddServerTests",
+                    dependencies: ["ShiftAddTestSupport", "ShiftAddServer", "ShiftAddHTTP", "ShiftAddScheduler",
+                                   "ShiftAddEngine", "ShiftAddTokenizer", "ShiftAddModel", "ShiftAddConvert", "ShiftAddBundle"]),
         .testTarget(name: "ShiftAddBundleTests", dependencies: ["ShiftAddTestSupport", "ShiftAddBundle", "ShiftAddModel"]),
     ]
 )

@@ -3,10 +3,19 @@
 enum HeadRows {
     /// The rows of `x` ([tokens][width]) for sequences of `counts` new tokens, packed.
     static func select(_ x: [Float], width: Int, counts: [Int], all: Bool) -> (rows: Int, values: [Float]) {
+        select(x, width: width, counts: counts, modes: Array(repeating: all ? .all : .last, count: counts.count))
+    }
+
+    /// The rows each sequence asks for: none, its last new token, or all of them.
+    static func select(_ x: [Float], width: Int, counts: [Int], modes: [ForwardEntry.Logits]) -> (rows: Int, values: [Float]) {
         var rows: [Int] = []
         var r = 0
-        for n in counts {
-            if all { rows.append(contentsOf: r..<(r + n)) } else { rows.append(r + n - 1) }
+        for (n, mode) in zip(counts, modes) {
+            switch mode {
+            case .none: break
+            case .last: rows.append(r + n - 1)
+            case .all: rows.append(contentsOf: r..<(r + n))
+            }
             r += n
         }
         var selected = [Float](repeating: 0, count: rows.count * width)

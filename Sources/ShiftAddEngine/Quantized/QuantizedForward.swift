@@ -1,39 +1,80 @@
 import CShiftKernels
 import ShiftAddModel
 
+/// One sequence's share of a forward pass over a paged cache: `tokens` go to positions
+/// `start..<start + tokens.count`, whose blocks `blocks` must already cover.
+public struct ForwardEntry: Sendable {
+    /// Which of the entry's new tokens the output head runs on.
+    public enum Logits: Sendable {
+        case none, last, all
+    }
+
+    public var tokens: [Int]
+    public var blocks: [Int32]
+    public var start: Int
+    public var logits: Logits
+
+    public init(tokens: [Int], blocks: [Int32], start: Int, logits: Logits) {
+        self.tokens = tokens
+        self.blocks = blocks
+        self.start = start
+        self.logits = logits
+    }
+}
+
 extension QuantizedModel {
     /// Appends each sequence's tokens to its cache (space must be reserved) and returns logits:
     /// for every new token when `allLogits`, else for each sequence's last. Rows follow the batch.
     /// At most `maxBatchTokens` tokens per call. `profile`, when given, accumulates time by part.
     public func forward(_ batch: [(tokens: [Int], sequence: PagedSequence)], allLogits: Bool,
                         profile: EngineProfile? = nil) -> [Float] {
+        precondition(!batch.isEmpty, "an empty batch")
+        for (tokens, sequence) in batch {
+            precondition(sequence.count + tokens.count <= sequence.blocks.count * sequence.cache.blockSize,
+                         "cache space not reserved")
+        }
+        let entries = batch.map {
+            ForwardEntry(tokens: $0.tokens, blocks: $0.sequence.blocks, start: $0.sequence.count, logits: allLogits ? .all : .last)
+        }
+        let logits = forward(entries, cache: batch[0].sequence.cache, profile: profile)
+        for (tokens, sequence) in batch { sequence.advance(by: tokens.count) }
+        return logits
+    }
+
+    /// One forward pass over entries whose block tables the caller manages (the scheduler shares
+    /// prefix blocks between sequences). Returns logits rows ([rows][vocab]) in batch order for
+    /// the tokens each entry asks for; empty when none does.
+    public func forward(_ entries: [ForwardEntry], cache: PagedKVCache, profile: EngineProfile? = nil) -> [Float] {
         let started = profile == nil ? 0 : EngineProfile.now()
         let c = config
-        let n = batch.reduce(0) { $0 + $1.tokens.count }
+        let n = entries.reduce(0) { $0 + $1.tokens.count }
         precondition(n > 0 && n <= maxBatchTokens, "batch of \(n) tokens (limit \(maxBatchTokens))")
         var positions: [Int] = []
         var tables: [[Int32]] = []
-        for (tokens, sequence) in batch {
-            precondition(!tokens.isEmpty, "a batch entry without tokens")
-            precondition(sequence.count + tokens.count <= c.contextLength, "sequence exceeds the context of \(c.contextLength)")
-            precondition(sequence.count + tokens.count <= sequence.blocks.count * sequence.cache.blockSize,
-                         "cache space not reserved")
-            for i in 0..<tokens.count {
-                positions.append(sequence.count + i)
-                tables.append(sequence.blocks)
+        for e in entries {
+            precondition(!e.tokens.isEmpty, "a batch entry without tokens")
+            precondition(e.start + e.tokens.count <= c.contextLength, "sequence exceeds the context of \(c.contextLength)")
+            precondition(e.start + e.tokens.count <= e.blocks.count * cache.blockSize, "cache space not reserved")
+            for i in 0..<e.tokens.count {
+                positions.append(e.start + i)
+                tables.append(e.blocks)
             }
         }
-        var x = embed(batch.flatMap(\.tokens))
+        var x = embed(entries.flatMap(\.tokens))
         var scratch = ForwardScratch(tokens: n, config: c, maxPositions: positions.max()! + 1)
-        let attentionTables = AttentionTables(batch.map { ($0.sequence.blocks, $0.tokens.count) }, positions: positions)
+        let attentionTables = AttentionTables(entries.map { ($0.blocks, $0.tokens.count) }, positions: positions)
         for l in 0..<c.layerCount {
             runBlock(l, x: &x, positions: positions, tables: tables, attentionTables: attentionTables,
-                     cache: batch[0].sequence.cache, scratch: &scratch, profile: profile)
+                     cache: cache, scratch: &scratch, profile: profile)
         }
-        for (tokens, sequence) in batch { sequence.advance(by: tokens.count) }
 
-        let picked = HeadRows.select(x, width: c.dim, counts: batch.map(\.tokens.count), all: allLogits)
+        let picked = HeadRows.select(x, width: c.dim, counts: entries.map(\.tokens.count),
+                                     modes: entries.map(\.logits))
         let count = picked.rows
+        guard count > 0 else {
+            profile?.addForward(seconds: EngineProfile.now() - started)
+            return []
+        }
         var selected = picked.values
         let headStarted = profile == nil ? 0 : EngineProfile.now()
         sa_rmsnorm(selected, outputNorm, &selected, Int32(count), Int32(c.dim), c.rmsNormEpsilon)
