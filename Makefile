@@ -10,18 +10,24 @@ MODEL_DIR ?= $(or $(SHIFTADD_MODEL_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/s
 MODEL := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 THREADS ?= $(shell nproc)
 PROMPT ?= The capital of France is
-DEB_PACKAGES := pkg-config libnghttp2-dev libssl-dev libopenblas-dev python3 python3-pip ca-certificates
+HOST ?= 127.0.0.1
+PORT ?= 8080
+DEB_PACKAGES := pkg-config libnghttp2-dev libssl-dev libopenblas-dev python3 python3-pip python3-venv ca-certificates \
+	curl openssl nghttp2-client
+# The official openai client for the end-to-end test, in a virtual environment outside the repo.
+VENV ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shiftadd/venv
+OPENAI_VERSION := 3.54.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export SHIFTADD_MODEL_DIR := $(MODEL_DIR)
 
-.PHONY: all deps build test run model clean help
+.PHONY: all deps build test test-unit test-e2e run model clean help
 
 all: build
 
 help:
-	@echo "make run    install what is missing, build, fetch the default model and run it"
-	@echo "make test   build and run the test suite (fetches the default model once)"
+	@echo "make run    install what is missing, build, fetch and convert the default model, serve it on $(HOST):$(PORT)"
+	@echo "make test   build and run the unit tests and the end-to-end test on the real model"
 	@echo "make build  build the executables (release)"
 	@echo "make model  fetch and verify the default model into $(MODEL_DIR)"
 	@echo "make deps   install missing Debian packages"
@@ -44,11 +50,21 @@ build: deps
 model: deps
 	@Scripts/fetch-model.sh "$(MODEL_DIR)"
 
-test: build model
+test: test-unit test-e2e
+
+test-unit: build model
 	$(SWIFT) test $(SWIFT_FLAGS)
 
+$(VENV)/bin/python:
+	python3 -m venv "$(VENV)"
+	"$(VENV)/bin/pip" install -q "openai==$(OPENAI_VERSION)"
+
+test-e2e: build model $(VENV)/bin/python
+	Tests/EndToEnd/run.sh "$(BIN)/shiftadd" "$(MODEL)" "$(VENV)/bin/python"
+
+# Converts the default model on first use (cached) and serves it until Ctrl-C.
 run: build model
-	$(BIN)/shiftadd generate --model "$(MODEL)" --prompt "$(PROMPT)" --max-tokens 48 --threads $(THREADS)
+	$(BIN)/shiftadd serve --model "$(MODEL)" --host $(HOST) --port $(PORT) --threads $(THREADS)
 
 clean:
 	rm -rf .build
@@ -69,3 +85,26 @@ bench: build model $(call BENCH_BUNDLE,2) $(call BENCH_BUNDLE,3) $(call BENCH_BU
 	$(BIN)/shiftadd bench --bundle2 "$(call BENCH_BUNDLE,2)" --bundle3 "$(call BENCH_BUNDLE,3)" --bundle4 "$(call BENCH_BUNDLE,4)" \
 	  --reference "$(MODEL)" --threads $(BENCH_THREADS) --repeat $(BENCH_REPEAT) --json-out "$(BENCH_JSON)"
 	@echo "JSON report: $(BENCH_JSON)"
+
+# Container image: built with podman from locally made bases (Docker/local-bases.sh), started with
+# the default model mounted, exercised through its published port, stopped with SIGTERM.
+CONTAINER_IMAGE ?= localhost/shiftadd:test
+CONTAINER_PORT ?= 18080
+CONTAINER_BUNDLE_VOLUME ?= shiftadd-test-bundles
+
+.PHONY: test-container k8s-validate
+
+test-container: model
+	MODEL_DIR="$(MODEL_DIR)" CONTAINER_IMAGE="$(CONTAINER_IMAGE)" CONTAINER_PORT="$(CONTAINER_PORT)" \
+	  CONTAINER_BUNDLE_VOLUME="$(CONTAINER_BUNDLE_VOLUME)" Docker/test-container.sh
+
+# Kubernetes manifests checked against bundled API schemas (no cluster, no network).
+K8S_VALIDATE_VERSION := 1.37.0
+K8S_VALIDATE := $(VENV)/bin/kubernetes-validate
+
+# Installed into the project's virtual environment (made by the $(VENV)/bin/python rule).
+$(K8S_VALIDATE): | $(VENV)/bin/python
+	"$(VENV)/bin/pip" install -q "kubernetes-validate==$(K8S_VALIDATE_VERSION)"
+
+k8s-validate: $(K8S_VALIDATE)
+	KUBERNETES_VALIDATE="$(K8S_VALIDATE)" Docker/validate-k8s.sh

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# End-to-end test of `shiftadd serve` on the real model, as a user would drive it: curl over
+# HTTP/1.1, h2c and TLS (h2 and http/1.1 by ALPN), nghttp, the official openai client, cancellation
+# on disconnect, and a drain on SIGTERM with streams in flight.
+# Usage: run.sh SHIFTADD_BINARY MODEL PYTHON_WITH_OPENAI
+set -euo pipefail
+
+bin=$1
+model=$2
+python=$3
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    echo "--- server log (last 40 lines) ---" >&2
+    tail -40 "$work/server.log" >&2 || true
+    exit 1
+}
+step() { echo "e2e: $*"; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+tls_port=$(free_port)
+key=sk-e2e-$RANDOM$RANDOM
+echo "$key" > "$work/keys"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+
+"$bin" serve --model "$model" --port "$port" --tls-port "$tls_port" --tls-cert "$work/cert.pem" \
+    --tls-key "$work/key.pem" --api-keys-file "$work/keys" --threads 2 --drain-timeout 60 \
+    --model-id smollm2 >"$work/server.log" 2>&1 &
+server_pid=$!
+
+step "waiting for /health (the first start converts the model)"
+for _ in $(seq 1 1200); do
+    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || fail "server exited during start-up"
+    sleep 1
+done
+curl -fsS "http://127.0.0.1:$port/health" | grep -q '"ok"' || fail "/health never turned ok"
+
+http="http://127.0.0.1:$port"
+https="https://localhost:$tls_port"
+auth=(-H "Authorization: Bearer $key" -H "Content-Type: application/json")
+body='{"prompt":"The capital of France is","max_tokens":8,"temperature":0}'
+stream_body='{"prompt":"The capital of France is","max_tokens":12,"temperature":0,"stream":true}'
+
+check_mode() { # name, expected http_version, curl options...
+    local name=$1 version=$2
+    shift 2
+    local out
+    out=$(curl -sS "$@" "${auth[@]}" -d "$body" -w '\n%{http_code} %{http_version}' "$URL/v1/completions")
+    [[ "$out" == *Paris* ]] || fail "$name: completion without Paris: $out"
+    [[ "$(tail -1 <<<"$out")" == "200 $version" ]] || fail "$name: status/version $(tail -1 <<<"$out")"
+    out=$(curl -sS -N "$@" "${auth[@]}" -d "$stream_body" "$URL/v1/completions")
+    local chunks
+    chunks=$(grep -c '^data: {' <<<"$out" || true)
+    [ "$chunks" -ge 3 ] || fail "$name: $chunks SSE chunks: $out"
+    [[ "$(grep '^data:' <<<"$out" | tail -1)" == "data: [DONE]" ]] || fail "$name: stream does not end with [DONE]"
+    step "$name: completion and stream ($chunks chunks) ok"
+}
+URL=$http check_mode "HTTP/1.1" 1.1 --http1.1
+URL=$http check_mode "h2c prior knowledge" 2 --http2-prior-knowledge
+URL=$https check_mode "TLS h2 (ALPN)" 2 --http2 --cacert "$work/cert.pem"
+URL=$https check_mode "TLS http/1.1 (ALPN)" 1.1 --http1.1 --cacert "$work/cert.pem"
+
+echo "$body" > "$work/body.json"
+out=$(nghttp -H ":method: POST" -H "authorization: Bearer $key" -H "content-type: application/json" \
+    -d "$work/body.json" "$http/v1/completions")
+[[ "$out" == *Paris* ]] || fail "nghttp (h2c): $out"
+out=$(nghttp -H ":method: POST" -H "authorization: Bearer $key" -H "content-type: application/json" \
+    -d "$work/body.json" "$https/v1/completions")
+[[ "$out" == *Paris* ]] || fail "nghttp (h2 over TLS): $out"
+step "nghttp over h2c and TLS ok"
+
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Content-Type: application/json" -d "$body" "$http/v1/completions")
+[ "$code" = 401 ] || fail "missing API key gave $code"
+step "API key required (401 without it)"
+
+"$python" "$(dirname "$0")/openai_client.py" "$http/v1" "$key" smollm2 || fail "openai client"
+
+metric() { curl -fsS "$http/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+before=$(metric shiftadd_requests_cancelled_total)
+before=${before:-0}
+long='{"prompt":"Once upon a time","max_tokens":400,"ignore_eos":true,"stream":true}'
+curl -sS -N --max-time 2 "${auth[@]}" -d "$long" "$http/v1/completions" >/dev/null 2>&1 || true
+curl -sS -N --max-time 2 --http2-prior-knowledge "${auth[@]}" -d "$long" "$http/v1/completions" >/dev/null 2>&1 || true
+for _ in $(seq 1 50); do
+    after=$(metric shiftadd_requests_cancelled_total)
+    [ "${after%.*}" -ge $((${before%.*} + 2)) ] 2>/dev/null && break
+    sleep 0.2
+done
+[ "${after%.*}" -ge $((${before%.*} + 2)) ] || fail "cancellations after two disconnects: $before → $after"
+running=$(metric shiftadd_running_sequences)
+[ "${running%.*}" = 0 ] || fail "$running sequences still running after the clients left"
+step "disconnects (HTTP/1.1 and h2) cancel their generations"
+
+step "SIGTERM with 16 streams in flight"
+for i in $(seq 1 16); do
+    curl -sS -N "${auth[@]}" -d '{"prompt":"Tell me a story","max_tokens":48,"ignore_eos":true,"stream":true}' \
+        "$http/v1/completions" >"$work/stream$i.txt" 2>&1 &
+done
+for _ in $(seq 1 100); do
+    started=$(grep -l '^data: {' "$work"/stream*.txt 2>/dev/null | wc -l)
+    [ "$started" -ge 16 ] && break
+    sleep 0.2
+done
+kill -TERM "$server_pid"
+sleep 0.5
+if curl -s -o /dev/null --max-time 2 "$http/live"; then fail "new connection accepted while draining"; fi
+wait_status=0
+wait "$server_pid" || wait_status=$?
+server_pid=""
+[ "$wait_status" = 0 ] || fail "server exit status $wait_status after SIGTERM"
+wait
+for i in $(seq 1 16); do
+    [[ "$(grep '^data:' "$work/stream$i.txt" | tail -1)" == "data: [DONE]" ]] || fail "stream $i cut short: $(tail -3 "$work/stream$i.txt")"
+done
+step "all 16 streams finished, new connections refused, exit status 0"
+echo "e2e: all checks passed"

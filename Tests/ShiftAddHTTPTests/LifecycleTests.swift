@@ -1,0 +1,158 @@
+import Foundation
+import ShiftAddHTTP
+import Testing
+
+@Suite("Front end lifecycle and limits", .serialized)
+struct LifecycleTests {
+    @Test("a client closing mid-stream cancels its request")
+    func closeMidStreamCancels() async throws {
+        let (server, handler) = try makeServer()
+        defer { server.stop() }
+        var connection: RawConnection? = try RawConnection(port: server.port)
+        try connection?.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n")
+        try connection?.receive(untilContains: "first")
+        let id = try #require(handler.request(path: "/gated")).id
+        #expect(server.statistics().openRequests == 1)
+        connection = nil
+        #expect(await eventually { handler.isCancelled(id) })
+        #expect(await eventually { server.statistics().openRequests == 0 })
+        // Submissions after the cancellation are dropped without harm.
+        handler.openGate()
+        #expect(handler.cancelled == [id])
+    }
+
+    @Test("a request the handler never answers is cancelled when its client leaves")
+    func hangingRequest() async throws {
+        let (server, handler) = try makeServer()
+        defer { server.stop() }
+        var connection: RawConnection? = try RawConnection(port: server.port)
+        try connection?.send("POST /hang HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
+        #expect(await eventually { handler.request(path: "/hang") != nil })
+        connection = nil
+        let id = try #require(handler.request(path: "/hang")).id
+        #expect(await eventually { handler.isCancelled(id) })
+    }
+
+    @Test("a finished response is never reported as cancelled")
+    func noCancelAfterFinish() async throws {
+        let (server, handler) = try makeServer()
+        defer { server.stop() }
+        var connection: RawConnection? = try RawConnection(port: server.port)
+        try connection?.send("GET /stream?n=3 HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try connection?.readResponse().text == "chunk 0\nchunk 1\nchunk 2\n")
+        connection = nil
+        #expect(await eventually { server.statistics().openConnections == 0 })
+        #expect(handler.cancelled.isEmpty)
+    }
+
+    @Test("drain: idle connections close, requests in flight finish, HTTP/2 gets GOAWAY, no new connections")
+    func drain() async throws {
+        let (server, handler) = try makeServer()
+        defer { server.stop() }
+        let idle = try RawConnection(port: server.port)
+        try idle.send("GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try idle.readResponse().status == 200)
+        let busy = try RawConnection(port: server.port)
+        try busy.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n")
+        try busy.receive(untilContains: "first")
+        let h2 = try RawConnection(port: server.port)
+        try h2.send(H2.start + H2.request(stream: 1, path: "/echo"))
+        try h2.receive { H2.frames(in: $0).contains { $0.stream == 1 && $0.flags & H2.endStream != 0 } }
+
+        server.drain()
+        #expect(idle.receiveUntilClosed())
+        try h2.receive { H2.frames(in: $0).contains { $0.goawayError != nil } }
+        let goaway = H2.frames(in: h2.buffer).first { $0.goawayError != nil }
+        #expect(goaway?.goawayError == 0)
+        #expect(h2.receiveUntilClosed())
+        #expect(await eventually { (try? RawConnection(port: server.port)) == nil })
+
+        handler.openGate()
+        try busy.receive(untilContains: "0\r\n\r\n")
+        let response = try busy.readResponse()
+        #expect(response.text == "first\nsecond\n")
+        #expect(busy.receiveUntilClosed())
+        #expect(handler.cancelled.isEmpty)
+        #expect(await eventually { server.statistics().openConnections == 0 })
+    }
+
+    @Test("stop cancels what is in flight and later submissions are ignored")
+    func stop() async throws {
+        let (server, handler) = try makeServer()
+        let connection = try RawConnection(port: server.port)
+        try connection.send("GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(await eventually { handler.request(path: "/hang") != nil })
+        server.stop()
+        let id = try #require(handler.request(path: "/hang")).id
+        #expect(handler.cancelled == [id])
+        #expect(connection.receiveUntilClosed())
+        let stats = server.statistics()
+        #expect(stats.openConnections == 0)
+        #expect(stats.openRequests == 0)
+        server.stop()
+    }
+
+    @Test("connections past the limit are refused with 503, and the server recovers")
+    func connectionLimit() async throws {
+        let (server, _) = try makeServer { $0.maxConnections = 2 }
+        defer { server.stop() }
+        let first = try RawConnection(port: server.port)
+        var second: RawConnection? = try RawConnection(port: server.port)
+        #expect(await eventually { server.statistics().openConnections == 2 })
+        let third = try RawConnection(port: server.port)
+        #expect(third.receiveUntilClosed())
+        let refusal = try third.readResponse()
+        #expect(refusal.status == 503)
+        #expect(server.statistics().refusedConnections == 1)
+        second = nil
+        #expect(await eventually { server.statistics().openConnections == 1 })
+        let fourth = try RawConnection(port: server.port)
+        try fourth.send("GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try fourth.readResponse().status == 200)
+        try first.send("GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try first.readResponse().status == 200)
+        #expect(second == nil)
+    }
+
+    @Test("slow heads and silent connections are closed by the timeouts")
+    func timeouts() async throws {
+        let (server, handler) = try makeServer {
+            $0.headerTimeout = .milliseconds(500)
+            $0.idleTimeout = .seconds(1)
+        }
+        defer { server.stop() }
+        let slow = try RawConnection(port: server.port)
+        try slow.send("GET /echo HTTP/1.1\r\nHost: t\r\n")
+        let silent = try RawConnection(port: server.port)
+        let h2 = try RawConnection(port: server.port)
+        try h2.send(H2.start)
+        #expect(slow.receiveUntilClosed())
+        #expect(silent.receiveUntilClosed())
+        #expect(h2.receiveUntilClosed())
+        #expect(handler.requests.isEmpty)
+        // A request in flight is not subject to them.
+        let waiting = try RawConnection(port: server.port)
+        try waiting.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n")
+        try waiting.receive(untilContains: "first")
+        try await Task.sleep(for: .seconds(2))
+        handler.openGate()
+        try waiting.receive(untilContains: "0\r\n\r\n")
+        #expect(handler.cancelled.isEmpty)
+    }
+
+    @Test("a client that does not read loses its stream once the output cap is reached", arguments: [false, true])
+    func outputCap(http2: Bool) async throws {
+        let (server, handler) = try makeServer { $0.maxOutputBytesPerConnection = 512 * 1024 }
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port, receiveBufferBytes: 4096)
+        if http2 {
+            try connection.send(H2.start + H2.request(stream: 1, path: "/flood"))
+        } else {
+            try connection.send("GET /flood HTTP/1.1\r\nHost: t\r\n\r\n")
+        }
+        #expect(await eventually { handler.request(path: "/flood") != nil })
+        let id = try #require(handler.request(path: "/flood")).id
+        #expect(await eventually { handler.isCancelled(id) })
+        #expect(await eventually { server.statistics().openRequests == 0 })
+    }
+}
