@@ -76,7 +76,7 @@ BENCH_THREADS ?= 2
 BENCH_REPEAT ?= 3
 BENCH_JSON ?= .build/bench.json
 
-.PHONY: bench
+.PHONY: bench bench-http
 
 $(call BENCH_BUNDLE,%): | build model
 	$(BIN)/shiftadd-convert "$(MODEL)" "$@" --preset fast --bits $* --threads $(THREADS)
@@ -85,6 +85,9 @@ bench: build model $(call BENCH_BUNDLE,2) $(call BENCH_BUNDLE,3) $(call BENCH_BU
 	$(BIN)/shiftadd bench --bundle2 "$(call BENCH_BUNDLE,2)" --bundle3 "$(call BENCH_BUNDLE,3)" --bundle4 "$(call BENCH_BUNDLE,4)" \
 	  --reference "$(MODEL)" --threads $(BENCH_THREADS) --repeat $(BENCH_REPEAT) --json-out "$(BENCH_JSON)"
 	@echo "JSON report: $(BENCH_JSON)"
+
+bench-http: build model $(call BENCH_BUNDLE,3)
+	Scripts/bench-http.sh "$(BIN)/shiftadd" "$(call BENCH_BUNDLE,3)" 2000
 
 # Container image: built with podman from locally made bases (Docker/local-bases.sh), started with
 # the default model mounted, exercised through its published port, stopped with SIGTERM.

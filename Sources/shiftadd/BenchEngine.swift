@@ -92,12 +92,7 @@ struct BenchProtocol {
             let seconds = decode(target, sequences: 1, steps: Self.decodeTokens, profile: profile)
             decodeRates.append(Double(Self.decodeTokens) / seconds)
             if let profile, let projectionBytes {
-                var parts = 0.0
-                for part in EngineProfile.Part.allCases {
-                    shares[part.name, default: []].append(profile.seconds(part) / seconds)
-                    parts += profile.seconds(part)
-                }
-                shares["other", default: []].append((seconds - parts) / seconds)
+                shares.merge(Self.shares(profile, seconds: seconds)) { $0 + $1 }
                 gigabytes.append(Double(projectionBytes) * Double(Self.decodeTokens) / profile.seconds(.lookups) / 1e9)
             }
         }
@@ -110,14 +105,31 @@ struct BenchProtocol {
         result["peak_rss_bytes"] = peakResidentBytes()
 
         var batched: [String: [Double]] = [:]
+        var batchedShares: [String: [String: [Double]]] = [:]
         for b in batchSizes {
-            batched["\(b)"] = (0..<repeats).map { _ in
-                Double(b * Self.decodeTokens) / decode(target, sequences: b, steps: Self.decodeTokens, profile: nil)
+            for _ in 0..<repeats {
+                profile?.reset()
+                let seconds = decode(target, sequences: b, steps: Self.decodeTokens, profile: profile)
+                batched["\(b)", default: []].append(Double(b * Self.decodeTokens) / seconds)
+                if let profile { batchedShares["\(b)", default: [:]].merge(Self.shares(profile, seconds: seconds)) { $0 + $1 } }
             }
         }
         result["batched_tokens_per_s"] = batched
+        if profile != nil { result["batched_time_shares"] = batchedShares }
         result["peak_rss_batched_bytes"] = peakResidentBytes()
         return result
+    }
+
+    /// Each part's share of `seconds` of decoding, and the rest as "other", as one-element lists.
+    static func shares(_ profile: EngineProfile, seconds: Double) -> [String: [Double]] {
+        var shares: [String: [Double]] = [:]
+        var parts = 0.0
+        for part in EngineProfile.Part.allCases {
+            shares[part.name] = [profile.seconds(part) / seconds]
+            parts += profile.seconds(part)
+        }
+        shares["other"] = [(seconds - parts) / seconds]
+        return shares
     }
 
     /// Prefills `sequences` prompts (untimed, in passes of at most the engine's batch limit),

@@ -49,16 +49,21 @@ struct BenchReport {
                 summary[key] = lists.compactMapValues { Spread($0)?.json }
             }
         }
+        if let perBatch = raw["batched_time_shares"] as? [String: [String: [Double]]] {
+            summary["batched_time_shares"] = perBatch.mapValues { $0.compactMapValues { Spread($0)?.json } }
+        }
         return summary
     }
 
     private var reference: [String: Any]? { engines.first { $0["engine"] as? String == "fp32" } }
 
-    /// The spread of figure `key` (or `key`/`sub` for nested ones) of an engine.
-    private func spread(_ engine: [String: Any], _ key: String, _ sub: String? = nil) -> Spread? {
+    /// The spread of figure `key` (or `key`/`sub`, or `key`/`sub`/`part` for nested ones) of an engine.
+    private func spread(_ engine: [String: Any], _ key: String, _ sub: String? = nil, _ part: String? = nil) -> Spread? {
         let summary = engine["summary"] as? [String: Any]
         guard let sub else { return Spread(summary?[key]) }
-        return Spread((summary?[key] as? [String: Any])?[sub])
+        let nested = (summary?[key] as? [String: Any])?[sub]
+        guard let part else { return Spread(nested) }
+        return Spread((nested as? [String: Any])?[part])
     }
 
     /// Kernel engine median ÷ reference median.
@@ -148,6 +153,12 @@ struct BenchReport {
         row("kernel GB/s (lookups)", engines.map { rate(spread($0, "kernel_gb_per_s")) })
         for part in Self.parts {
             row("decode time: \(part)", engines.map { $0["engine"] as? String == "fp32" ? "-" : share(spread($0, "decode_time_shares", part)) })
+        }
+        for b in batches {
+            for part in Self.parts {
+                row("\(b)-sequence time: \(part)",
+                    engines.map { $0["engine"] as? String == "fp32" ? "-" : share(spread($0, "batched_time_shares", "\(b)", part)) })
+            }
         }
         row("peak RSS, 1 sequence (MB)", engines.map { String(format: "%.0f", Double($0["peak_rss_bytes"] as? Int ?? 0) / 1e6) })
         row("peak RSS, batched (MB)", engines.map { String(format: "%.0f", Double($0["peak_rss_batched_bytes"] as? Int ?? 0) / 1e6) })

@@ -1,5 +1,6 @@
 import Foundation
 import ShiftAddCommandLine
+import ShiftAddServer
 
 /// Entry point: `shiftadd <command> [options]`.
 let commands: [any CLICommand.Type] = [GenerateCommand.self, EvalCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self]
@@ -9,7 +10,9 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 @MainActor func usage() -> String {
     var lines = ["shiftadd \(ShiftAddVersion.string): serve and evaluate multiplication-free LLMs", "",
                  "Usage: shiftadd <command> [options]", "", "Commands:"]
-    for c in commands { lines.append("  " + c.spec.name.padding(toLength: 12, withPad: " ", startingAt: 0) + c.spec.summary) }
+    var specs = [ServerConfiguration.commandSpec]
+    for c in commands { specs.append(c.spec) }
+    for spec in specs { lines.append("  " + spec.name.padding(toLength: 12, withPad: " ", startingAt: 0) + spec.summary) }
     lines.append("")
     lines.append("Run `shiftadd <command> --help` for a command's options.")
     return lines.joined(separator: "\n")
@@ -26,6 +29,8 @@ case "--version", "version":
 case "--help", "-h", "help":
     print(usage())
     exit(0)
+case "serve":
+    exit(ServeCommand.run(Array(arguments.dropFirst())))
 default:
     break
 }

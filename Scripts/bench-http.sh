@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Load test of the HTTP front end and scheduler with h2load: /v1/completions (max_tokens 16),
+# 64 concurrent streams over 8 connections, over h2c and over HTTP/1.1.
+# Usage: bench-http.sh SHIFTADD_BINARY MODEL [REQUESTS]
+set -euo pipefail
+bin=$1
+model=$2
+requests=${3:-2000}
+work=$(mktemp -d)
+server_pid=""
+trap '[ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" serve --model "$model" --port "$port" --threads 2 --log-level warning >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 1200); do
+    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+    sleep 1
+done
+echo '{"prompt":"Write a short note about the sea.","max_tokens":16,"temperature":0.8,"seed":1}' >"$work/body.json"
+h2load_args=(-n "$requests" -c 8 -m 8 -d "$work/body.json" -H "content-type: application/json"
+             "http://127.0.0.1:$port/v1/completions")
+echo "== h2c: h2load ${h2load_args[*]}"
+h2load "${h2load_args[@]}" | grep -E "^(finished in|requests:|status codes:|time for request:|req/s)"
+echo "== HTTP/1.1: h2load --h1 ${h2load_args[*]}"
+h2load --h1 "${h2load_args[@]}" | grep -E "^(finished in|requests:|status codes:|time for request:|req/s)"
+curl -fsS "http://127.0.0.1:$port/metrics" | grep -E '^shiftadd_(time_to_first_token|inter_token_latency)_seconds_(sum|count)|^shiftadd_generations_finished_total'

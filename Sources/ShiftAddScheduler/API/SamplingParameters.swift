@@ -1,0 +1,32 @@
+/// How a request picks each next token. The defaults sample from the model's distribution as is.
+public struct SamplingParameters: Sendable, Equatable {
+    /// 0 = greedy.
+    public var temperature: Float
+    /// 0 = off.
+    public var topK: Int
+    public var topP: Float
+    public var minP: Float
+    /// nil = a random seed.
+    public var seed: UInt64?
+    /// Over prompt and generated tokens, Hugging Face convention (> 1 discourages repeats).
+    public var repetitionPenalty: Float
+    /// Over generated tokens, OpenAI convention.
+    public var presencePenalty: Float
+    public var frequencyPenalty: Float
+    /// nil = none; n = the chosen token's log-probability and the top n alternatives (0...20).
+    public var logprobs: Int?
+
+    public init(temperature: Float = 1, topK: Int = 0, topP: Float = 1, minP: Float = 0, seed: UInt64? = nil,
+                repetitionPenalty: Float = 1, presencePenalty: Float = 0, frequencyPenalty: Float = 0,
+                logprobs: Int? = nil) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.seed = seed
+        self.repetitionPenalty = repetitionPenalty
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
+        self.logprobs = logprobs
+    }
+}

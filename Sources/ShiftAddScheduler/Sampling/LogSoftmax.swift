@@ -1,0 +1,23 @@
+import Foundation
+
+/// Log-probabilities reported with sampled tokens: the log-softmax of the penalised logits, before
+/// temperature and truncation, so they describe the model (plus penalties), not the sampling settings.
+enum LogSoftmax {
+    /// log Σ exp(logit) around the largest logit: exponentials in Float, their sum in Double.
+    static func logNormaliser(_ logits: UnsafeBufferPointer<Float>) -> Double {
+        let top = TopSelection.key(logits[TopSelection.argmax(logits)])
+        guard top.isFinite else { return Double(top) }
+        var sum = 0.0
+        for v in logits { sum += Double(Foundation.exp(TopSelection.key(v) - top)) }
+        return Double(top) + Foundation.log(sum)
+    }
+
+    /// `token` with its log-probability and the `alternatives` most likely tokens (no more than the
+    /// vocabulary holds), best first, equal values by lower id.
+    static func sampledToken(_ token: Int, alternatives: Int, logits: UnsafeBufferPointer<Float>) -> SampledToken {
+        let normaliser = logNormaliser(logits)
+        func logprob(_ id: Int) -> Float { Float(Double(TopSelection.key(logits[id])) - normaliser) }
+        let top = TopSelection.largest(max(alternatives, 0), of: logits).map { (token: $0, logprob: logprob($0)) }
+        return SampledToken(token: token, logprob: logprob(token), top: top)
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import ShiftAddEngine
+import ShiftAddTokenizer
+
+/// Continuous batching of generation requests over one model and one paged KV cache.
+///
+/// `submit` validates and queues on the caller's thread; a dedicated engine thread (not the Swift
+/// cooperative pool) runs the steps and calls each request's `events` handler, in order. All
+/// methods are thread-safe. The scheduler becomes the model's only user: don't run the model
+/// elsewhere while the scheduler lives.
+public final class Scheduler: Sendable {
+    public let tokenizer: Tokenizer
+    /// Positions per sequence, prompt and output together.
+    public let contextLength: Int
+    /// Bytes of the KV cache pool.
+    public let kvCacheBytes: Int
+    /// The configuration in effect (`maxRunning` capped at `maxBatchTokens`).
+    public let configuration: SchedulerConfiguration
+
+    private let vocabularySize: Int
+    private let mailbox: Locked<Mailbox>
+    private let observer: (@Sendable (SchedulerEvent) -> Void)?
+    /// Marks the engine thread (in its thread dictionary), so `shutdown` knows not to wait for itself.
+    private let engineMarker: String
+
+    /// Throws `SchedulerError` for a configuration the model cannot run (see `SchedulerConfiguration`).
+    public init(model: QuantizedModel, tokenizer: Tokenizer, configuration: SchedulerConfiguration = .init(),
+                observer: (@Sendable (SchedulerEvent) -> Void)? = nil) throws {
+        var c = configuration
+        for (name, value) in [("maxBatchTokens", c.maxBatchTokens), ("maxRunning", c.maxRunning),
+                              ("maxQueued", c.maxQueued), ("blockSize", c.blockSize), ("contextLength", c.contextLength ?? 1)]
+        where value <= 0 {
+            throw SchedulerError("\(name) must be positive, got \(value)")
+        }
+        guard c.maxBatchTokens <= model.maxBatchTokens else {
+            throw SchedulerError("maxBatchTokens \(c.maxBatchTokens) exceeds the model's batch limit of \(model.maxBatchTokens)")
+        }
+        guard tokenizer.vocabularySize <= model.config.vocabSize else {
+            throw SchedulerError("the tokenizer has \(tokenizer.vocabularySize) tokens, the model's vocabulary \(model.config.vocabSize)")
+        }
+        // Every running sequence decodes one token per step.
+        c.maxRunning = min(c.maxRunning, c.maxBatchTokens)
+        let context = min(c.contextLength ?? model.config.contextLength, model.config.contextLength)
+        let blockBytes = PagedKVCache.bytesPerBlock(layers: model.config.layerCount, kvDim: model.config.kvDim, blockSize: c.blockSize)
+        let contextBlocks = (context + c.blockSize - 1) / c.blockSize
+        let blockCount: Int
+        if let bytes = c.kvCacheBytes {
+            blockCount = bytes / blockBytes
+            guard blockCount >= contextBlocks else {
+                throw SchedulerError("kvCacheBytes \(bytes) holds \(blockCount) blocks of \(blockBytes) bytes; "
+                    + "one full context of \(context) tokens needs \(contextBlocks) (\(contextBlocks * blockBytes) bytes)")
+            }
+        } else {
+            blockCount = Self.defaultBlockCount(contextBlocks: contextBlocks, maxRunning: c.maxRunning, blockBytes: blockBytes,
+                                                physicalMemory: Int(clamping: ProcessInfo.processInfo.physicalMemory))
+        }
+
+        self.tokenizer = tokenizer
+        contextLength = context
+        kvCacheBytes = blockCount * blockBytes
+        self.configuration = c
+        vocabularySize = model.config.vocabSize
+        self.observer = observer
+        let mailbox = Locked(Mailbox(snapshot: SchedulerStats(
+            queued: 0, running: 0, kvBlocksTotal: blockCount, kvBlocksUsed: 0, kvBlocksCached: 0, kvBlocksFree: blockCount,
+            preemptions: 0, rejections: 0, steps: 0)))
+        self.mailbox = mailbox
+        let blocks = BlockManager(cache: model.makeCache(blocks: blockCount, blockSize: c.blockSize), prefixCaching: c.prefixCaching)
+        let engine = Engine(model: model, tokenizer: tokenizer, blocks: blocks,
+                            limits: .init(maxBatchTokens: c.maxBatchTokens, maxRunning: c.maxRunning, contextLength: context),
+                            observer: observer, mailbox: mailbox)
+        let marker = "\(ObjectIdentifier(mailbox).hashValue)"
+        engineMarker = marker
+        let thread = Thread {
+            Thread.current.threadDictionary[Self.engineKey] = marker
+            engine.run()
+        }
+        thread.name = "shiftadd-engine"
+        thread.start()
+    }
+
+    deinit { shutdown() }
+
+    private static let engineKey = "ShiftAddScheduler.engine"
+
+    /// The pool size used when `kvCacheBytes` is not configured: enough blocks for `maxRunning` full
+    /// contexts, but no more than a quarter of physical memory, and never less than one full context.
+    public static func defaultBlockCount(contextBlocks: Int, maxRunning: Int, blockBytes: Int, physicalMemory: Int) -> Int {
+        max(contextBlocks, min(maxRunning * contextBlocks, physicalMemory / 4 / blockBytes))
+    }
+
+    /// Validates and queues `request`; `events` is then called on the engine thread, in order,
+    /// ending with exactly one `.finished`. Text prompts are tokenized here, with special-token
+    /// texts parsed as those tokens. Rejections throw at once and queue nothing.
+    public func submit(_ request: GenerationRequest,
+                       events: @escaping @Sendable (GenerationEvent) -> Void) throws(AdmissionError) -> GenerationID {
+        do {
+            let prompt = try validate(request)
+            let seed = request.sampling.seed ?? UInt64.random(in: .min ... .max)
+            let limit = configuration.maxQueued
+            return try mailbox.update { (m: inout Mailbox) throws(AdmissionError) -> GenerationID in
+                guard !m.shuttingDown else { throw .shuttingDown }
+                let queued = m.engineQueued + m.incoming.count
+                guard queued < limit else { throw .overloaded(queued: queued, limit: limit) }
+                let id = GenerationID(rawValue: m.nextID)
+                m.nextID += 1
+                m.incoming.append(Submission(id: id, prompt: prompt, request: request, seed: seed,
+                                             submitted: ContinuousClock.now, events: events))
+                return id
+            }
+        } catch {
+            mailbox.withLock { $0.rejections += 1 }
+            observer?(.rejected(error))
+            throw error
+        }
+    }
+
+    /// Ends a request from any thread: it leaves the batch at the next step, its blocks are freed and
+    /// it gets `.finished` with reason `.cancelled`. Unknown or finished ids are ignored.
+    public func cancel(_ id: GenerationID) {
+        mailbox.update { _ = $0.cancellations.insert(id) }
+    }
+
+    public func stats() -> SchedulerStats {
+        mailbox.withLock { m in
+            let s = m.snapshot
+            return SchedulerStats(queued: m.engineQueued + m.incoming.count, running: s.running, kvBlocksTotal: s.kvBlocksTotal,
+                                  kvBlocksUsed: s.kvBlocksUsed, kvBlocksCached: s.kvBlocksCached, kvBlocksFree: s.kvBlocksFree,
+                                  preemptions: s.preemptions, rejections: m.rejections, steps: s.steps)
+        }
+    }
+
+    /// Rejects new requests, cancels every queued and running one (each gets `.finished(.cancelled)`)
+    /// and waits for the engine thread to end. From an event handler (on the engine thread) it
+    /// returns at once and the thread ends after the current step.
+    public func shutdown() {
+        mailbox.update { $0.shuttingDown = true }
+        guard Thread.current.threadDictionary[Self.engineKey] as? String != engineMarker else { return }
+        mailbox.wait(until: { $0.stopped }) { _ in }
+    }
+
+    /// Tokenizes the prompt and checks the request against the vocabulary and the context.
+    private func validate(_ r: GenerationRequest) throws(AdmissionError) -> [Int] {
+        let prompt: [Int]
+        switch r.prompt {
+        case let .text(text): prompt = tokenizer.encode(text, addSpecial: r.addSpecialTokens, parseSpecial: true)
+        case let .tokens(tokens): prompt = tokens
+        }
+        guard !prompt.isEmpty else { throw .invalid("the prompt is empty") }
+        let vocabulary = 0..<vocabularySize
+        if let bad = prompt.first(where: { !vocabulary.contains($0) }) {
+            throw .invalid("prompt token id \(bad) is outside the vocabulary of \(vocabularySize) tokens")
+        }
+        if let bad = r.stopTokenIds.first(where: { !vocabulary.contains($0) }) {
+            throw .invalid("stop token id \(bad) is outside the vocabulary of \(vocabularySize) tokens")
+        }
+        if r.stop.contains("") { throw .invalid("stop strings must not be empty") }
+        try Self.validate(r.sampling)
+        if let maxTokens = r.maxTokens {
+            guard maxTokens >= 1 else { throw .invalid("maxTokens must be at least 1, got \(maxTokens)") }
+            guard prompt.count + maxTokens <= contextLength else {
+                throw .promptTooLong(promptTokens: prompt.count, maxTokens: maxTokens, context: contextLength)
+            }
+        } else if prompt.count >= contextLength {
+            // Without maxTokens the prompt must still leave room for one token.
+            throw .promptTooLong(promptTokens: prompt.count, maxTokens: 1, context: contextLength)
+        }
+        return prompt
+    }
+
+    private static func validate(_ s: SamplingParameters) throws(AdmissionError) {
+        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws(AdmissionError) {
+            if !ok { throw .invalid(message()) }
+        }
+        try check(s.temperature.isFinite && s.temperature >= 0, "temperature must be a number ≥ 0, got \(s.temperature)")
+        try check(s.topK >= 0, "topK must be ≥ 0, got \(s.topK)")
+        try check(s.topP > 0 && s.topP <= 1, "topP must be in (0, 1], got \(s.topP)")
+        try check(s.minP >= 0 && s.minP <= 1, "minP must be in [0, 1], got \(s.minP)")
+        try check(s.repetitionPenalty.isFinite && s.repetitionPenalty > 0,
+                  "repetitionPenalty must be > 0, got \(s.repetitionPenalty)")
+        try check(s.presencePenalty.isFinite, "presencePenalty must be finite")
+        try check(s.frequencyPenalty.isFinite, "frequencyPenalty must be finite")
+        if let n = s.logprobs { try check((0...20).contains(n), "logprobs must be in 0...20, got \(n)") }
+    }
+}

@@ -1,0 +1,65 @@
+/// The generation fields shared by `/v1/completions` and `/v1/chat/completions`, validated.
+public struct GenerationOptions: Sendable, Equatable {
+    /// The model the client asked for; nil = the served one.
+    public var model: String?
+    /// nil = until the context is full.
+    public var maxTokens: Int?
+    public var temperature: Double = 1
+    public var topP: Double = 1
+    public var topK = 0
+    public var minP: Double = 0
+    public var seed: UInt64?
+    public var stop: [String] = []
+    public var presencePenalty: Double = 0
+    public var frequencyPenalty: Double = 0
+    public var repetitionPenalty: Double = 1
+    /// Alternatives reported per token; nil = no logprobs at all, 0 = only the chosen token's.
+    public var logprobs: Int?
+    public var ignoreEOS = false
+    public var stream = false
+    /// With `stream`: a last chunk carries the usage.
+    public var includeUsage = false
+
+    public init() {}
+
+    /// Reads every shared field except `max_tokens` and `logprobs`, whose meaning differs per route.
+    init(_ f: JSONFields) throws(APIError) {
+        model = try f.string("model")
+        temperature = try f.number("temperature", .between(0, 2)) ?? 1
+        topP = try f.number("top_p", .between(0, 1)) ?? 1
+        topK = try f.integer("top_k", .atLeast(0)) ?? 0
+        minP = try f.number("min_p", .between(0, 1)) ?? 0
+        seed = try f.seed("seed")
+        stop = try Self.stop(f)
+        presencePenalty = try f.number("presence_penalty", .between(-2, 2)) ?? 0
+        frequencyPenalty = try f.number("frequency_penalty", .between(-2, 2)) ?? 0
+        repetitionPenalty = try f.number("repetition_penalty", .above(0)) ?? 1
+        if let n = try f.integer("n", .any), n != 1 {
+            throw .invalid("n must be 1: one choice per request is supported", param: "n")
+        }
+        ignoreEOS = try f.bool("ignore_eos") ?? false
+        stream = try f.bool("stream") ?? false
+        if let options = try f.object("stream_options") {
+            includeUsage = try options.bool("include_usage") ?? false
+        }
+    }
+
+    static let maxStopStrings = 4
+
+    /// `stop`: a string or an array of up to four non-empty strings.
+    private static func stop(_ f: JSONFields) throws(APIError) -> [String] {
+        let message = "stop must be a non-empty string or an array of at most \(maxStopStrings) non-empty strings"
+        guard let v = f.value("stop") else { return [] }
+        if let s = v as? String {
+            guard !s.isEmpty else { throw .invalid(message, param: "stop") }
+            return [s]
+        }
+        guard let items = v as? [Any], items.count <= maxStopStrings else { throw .invalid(message, param: "stop") }
+        var strings: [String] = []
+        for item in items {
+            guard let s = item as? String, !s.isEmpty else { throw .invalid(message, param: "stop") }
+            strings.append(s)
+        }
+        return strings
+    }
+}

@@ -1,0 +1,96 @@
+import ShiftAddScheduler
+
+/// Builds the OpenAI-shaped bodies of one completion: the whole response, or the stream's chunks.
+public struct ResponseBuilder: Sendable {
+    public enum Kind: Sendable {
+        /// `/v1/completions`: object `text_completion`, choices carry `text`.
+        case text
+        /// `/v1/chat/completions`: object `chat.completion` (chunks `chat.completion.chunk`),
+        /// choices carry `message` (chunks `delta`).
+        case chat
+    }
+
+    public let kind: Kind
+    public let id: String
+    public let created: Int
+    public let model: String
+
+    public init(kind: Kind, id: String, created: Int, model: String) {
+        self.kind = kind
+        self.id = id
+        self.created = created
+        self.model = model
+    }
+
+    /// A fresh id: `cmpl-…` or `chatcmpl-…` and 32 hex digits.
+    public static func makeID(_ kind: Kind) -> String {
+        (kind == .text ? "cmpl-" : "chatcmpl-") + RequestID.random()
+    }
+
+    /// The complete (non-streamed) response.
+    public func response(text: String, finishReason: String, logprobs: [TokenLogprob]?, logprobsOffset: Int = 0,
+                         usage: Usage) -> JSONValue {
+        let choice: JSONValue
+        switch kind {
+        case .text:
+            choice = .object([
+                ("index", .int(0)),
+                ("text", .string(text)),
+                ("logprobs", logprobs.map { LogprobsJSON.completion($0, textOffset: logprobsOffset) } ?? .null),
+                ("finish_reason", .string(finishReason)),
+            ])
+        case .chat:
+            choice = .object([
+                ("index", .int(0)),
+                ("message", .object([("role", .string("assistant")), ("content", .string(text)), ("refusal", .null)])),
+                ("logprobs", logprobs.map { LogprobsJSON.chat($0) } ?? .null),
+                ("finish_reason", .string(finishReason)),
+            ])
+        }
+        return envelope(kind == .text ? "text_completion" : "chat.completion", choices: [choice], usage: usage.json)
+    }
+
+    /// One streamed chunk. `text` nil: a chat chunk with an empty delta (the last one, with the
+    /// finish reason). `role`: a chat chunk that opens the assistant's message. With
+    /// `includeUsage`, the chunk has `"usage": null` (the usage comes in `usageChunk`).
+    public func chunk(text: String?, role: Bool = false, finishReason: String? = nil, logprobs: [TokenLogprob]? = nil,
+                      logprobsOffset: Int = 0, includeUsage: Bool = false) -> JSONValue {
+        let choice: JSONValue
+        switch kind {
+        case .text:
+            choice = .object([
+                ("index", .int(0)),
+                ("text", .string(text ?? "")),
+                ("logprobs", logprobs.map { LogprobsJSON.completion($0, textOffset: logprobsOffset) } ?? .null),
+                ("finish_reason", .optional(finishReason)),
+            ])
+        case .chat:
+            var delta: [(String, JSONValue)] = []
+            if role { delta.append(("role", .string("assistant"))) }
+            if let text { delta.append(("content", .string(text))) }
+            choice = .object([
+                ("index", .int(0)),
+                ("delta", .object(delta)),
+                ("logprobs", logprobs.map { LogprobsJSON.chat($0) } ?? .null),
+                ("finish_reason", .optional(finishReason)),
+            ])
+        }
+        return envelope(chunkObject, choices: [choice], usage: includeUsage ? .null : nil)
+    }
+
+    /// The chunk after the last choice chunk when the client asked for `stream_options.include_usage`.
+    public func usageChunk(_ usage: Usage) -> JSONValue {
+        envelope(chunkObject, choices: [], usage: usage.json)
+    }
+
+    private var chunkObject: String { kind == .text ? "text_completion" : "chat.completion.chunk" }
+
+    private func envelope(_ object: String, choices: [JSONValue], usage: JSONValue?) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("id", .string(id)), ("object", .string(object)), ("created", .int(created)), ("model", .string(model)),
+            ("choices", .array(choices)),
+        ]
+        if let usage { fields.append(("usage", usage)) }
+        return .object(fields)
+    }
+}

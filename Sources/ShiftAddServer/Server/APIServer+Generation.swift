@@ -1,0 +1,103 @@
+import Foundation
+import ShiftAddChatTemplate
+import ShiftAddHTTP
+import ShiftAddScheduler
+
+extension APIServer {
+    func completions(_ request: HTTPRequest, _ exchange: Exchange) {
+        do throws(APIError) {
+            if let error = readinessError { throw error }
+            let body = try CompletionRequest(body: request.body)
+            try checkModel(body.options.model)
+            let prompt: GenerationRequest.Prompt
+            let echo: String?
+            switch body.prompt {
+            case .text(let text):
+                prompt = .text(text)
+                echo = body.echo ? text : nil
+            case .tokens(let tokens):
+                try checkTokens(tokens, param: "prompt")
+                prompt = .tokens(tokens)
+                echo = body.echo ? scheduler.tokenizer.decode(tokens) : nil
+            }
+            submit(generationRequest(prompt, addSpecialTokens: true, body.options), options: body.options, kind: .text,
+                   echo: echo, promptParam: "prompt", request, exchange)
+        } catch {
+            exchange.fail(error)
+        }
+    }
+
+    func chatCompletions(_ request: HTTPRequest, _ exchange: Exchange) {
+        do throws(APIError) {
+            if let error = readinessError { throw error }
+            let body = try ChatCompletionRequest(body: request.body)
+            try checkModel(body.options.model)
+            let text = try renderChat(body.messages, addGenerationPrompt: true)
+            // The template wrote BOS and the turn markers itself.
+            submit(generationRequest(.text(text), addSpecialTokens: false, body.options), options: body.options,
+                   kind: .chat, echo: nil, promptParam: "messages", request, exchange)
+        } catch {
+            exchange.fail(error)
+        }
+    }
+
+    /// The conversation as the model's chat template writes it.
+    func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws(APIError) -> String {
+        guard let chatTemplate else {
+            throw .invalid("the served model has no chat template; use /v1/completions", param: "messages",
+                           code: "no_chat_template")
+        }
+        let template = try chatTemplate.get()
+        do {
+            return try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
+                                       bosToken: bosToken, eosToken: eosToken)
+        } catch {
+            throw .invalid("messages cannot be rendered with the model's chat template: \(error)", param: "messages")
+        }
+    }
+
+    func checkModel(_ model: String?) throws(APIError) {
+        if let model, model != modelId { throw .modelNotFound(model, served: modelId) }
+    }
+
+    func checkTokens(_ tokens: [Int], param: String) throws(APIError) {
+        let size = scheduler.tokenizer.vocabularySize
+        if let bad = tokens.first(where: { $0 >= size }) {
+            throw .invalid("\(param) holds token id \(bad), outside the vocabulary of \(size) tokens", param: param)
+        }
+    }
+
+    private func generationRequest(_ prompt: GenerationRequest.Prompt, addSpecialTokens: Bool,
+                                   _ o: GenerationOptions) -> GenerationRequest {
+        // top_p 0 keeps only the most likely token: greedy decoding.
+        let greedy = o.topP == 0
+        let sampling = SamplingParameters(
+            temperature: greedy ? 0 : Float(o.temperature), topK: o.topK, topP: greedy ? 1 : Float(o.topP),
+            minP: Float(o.minP), seed: o.seed, repetitionPenalty: Float(o.repetitionPenalty),
+            presencePenalty: Float(o.presencePenalty), frequencyPenalty: Float(o.frequencyPenalty), logprobs: o.logprobs)
+        return GenerationRequest(prompt: prompt, addSpecialTokens: addSpecialTokens, sampling: sampling,
+                                 maxTokens: o.maxTokens, stop: o.stop, ignoreEOS: o.ignoreEOS)
+    }
+
+    private func submit(_ generation: GenerationRequest, options: GenerationOptions, kind: ResponseBuilder.Kind,
+                        echo: String?, promptParam: String, _ request: HTTPRequest, _ exchange: Exchange) {
+        let builder = ResponseBuilder(kind: kind, id: ResponseBuilder.makeID(kind), created: Int(Date().timeIntervalSince1970),
+                                      model: modelId)
+        let settings = GenerationRun.Settings(
+            builder: builder, stream: options.stream, includeUsage: options.includeUsage, logprobs: options.logprobs != nil,
+            echo: echo, keepAliveSeconds: keepAliveSeconds)
+        let registry = registry
+        let id = request.id
+        let run = GenerationRun(settings: settings, exchange: exchange) { _ in registry.remove(id) }
+        registry.add(id, exchange: exchange)
+        do {
+            let generation = try scheduler.submit(generation) { run.handle($0) }
+            registry.setGeneration(id, generation)
+            exchange.addLogFields([("generation", generation.description), ("stream", String(options.stream))])
+            run.begin()
+        } catch {
+            registry.remove(id)
+            exchange.fail(APIError(error, promptParam: promptParam))
+        }
+    }
+}

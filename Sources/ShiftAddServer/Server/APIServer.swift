@@ -1,0 +1,130 @@
+import Foundation
+import ShiftAddChatTemplate
+import ShiftAddHTTP
+import ShiftAddScheduler
+import Synchronization
+
+/// The OpenAI-compatible API over a scheduler: routing, request ids, API keys, CORS, JSON and
+/// event-stream answers, probes and metrics.
+///
+/// `handle` runs on the HTTP loop thread and never blocks: it decodes, validates and submits;
+/// answers to generations are written from the engine thread as events arrive.
+public final class APIServer: HTTPRequestHandler {
+    let scheduler: Scheduler
+    let modelId: String
+    let chatTemplate: Result<ChatTemplate, APIError>?
+    let bosToken: String
+    let eosToken: String
+    let logger: Logger
+    let metrics: Metrics
+    /// Seconds without output after which a stream gets a `: keep-alive` comment.
+    let keepAliveSeconds: Double
+    /// Unix time of construction, reported as the model's `created`.
+    let created = Int(Date().timeIntervalSince1970)
+    private let apiKeys: APIKeys
+    private let cors: CORSPolicy
+    let registry = GenerationRegistry()
+    private let readiness = Mutex(Readiness.starting)
+    private let httpStatistics = Mutex<(@Sendable () -> HTTPStatistics?)?>(nil)
+
+    /// `chatTemplate`: the bundle's Jinja chat template (nil: chat completions answer 400).
+    /// `apiKeys` empty: no authentication. `corsOrigins` empty: no CORS headers; "*" allows any origin.
+    public init(scheduler: Scheduler, modelId: String, chatTemplate: String?, bosToken: String, eosToken: String,
+                apiKeys: [String], corsOrigins: [String], logger: Logger, metrics: Metrics,
+                keepAliveSeconds: Double = 5) {
+        self.scheduler = scheduler
+        self.modelId = modelId
+        self.bosToken = bosToken
+        self.eosToken = eosToken
+        self.logger = logger
+        self.metrics = metrics
+        self.keepAliveSeconds = keepAliveSeconds
+        self.apiKeys = APIKeys(apiKeys)
+        cors = CORSPolicy(origins: corsOrigins)
+        self.chatTemplate = chatTemplate.map { source in
+            Result { try ChatTemplate(source: source) }.mapError { error in
+                logger.error("the model's chat template does not parse; chat completions will fail",
+                             [("error", "\(error)")])
+                return .server("the model's chat template does not parse: \(error)")
+            }
+        }
+    }
+
+    /// /health and /ready answer 503 until ready, and again (with new generations refused) once
+    /// set back to false for draining.
+    public func setReady(_ ready: Bool) {
+        readiness.withLock { state in
+            state = ready ? .ready : (state == .starting ? .starting : .draining)
+        }
+    }
+
+    /// Generations submitted and not yet finished or abandoned by their client.
+    public var activeGenerations: Int { registry.count }
+
+    /// Where /metrics reads the front end's counters. The HTTPServer is made after this handler and
+    /// holds it, so capture the server weakly: `api.setHTTPStatistics { [weak http] in http?.statistics() }`.
+    public func setHTTPStatistics(_ source: @escaping @Sendable () -> HTTPStatistics?) {
+        httpStatistics.withLock { $0 = source }
+    }
+
+    public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
+        let route = Route.match(path: request.path)
+        let exchange = Exchange(
+            request: request, responder: responder, requestID: RequestID.make(clientValue: request.header("x-request-id")),
+            route: route?.rawValue ?? Route.unknownLabel, corsHeaders: cors.headers(origin: request.header("origin")),
+            logger: logger, metrics: metrics)
+        guard let route else { return exchange.fail(.notFound(path: request.path)) }
+        if request.method == "OPTIONS" {
+            return exchange.respond(status: 204, contentType: nil, body: [],
+                                    headers: [("allow", "\(route.method), OPTIONS")]
+                                        + cors.preflightHeaders(origin: request.header("origin")))
+        }
+        guard request.method == route.method else {
+            return exchange.fail(.methodNotAllowed(request.method, path: request.path, allowed: [route.method]))
+        }
+        if !route.isOpen, let error = authenticate(request) { return exchange.fail(error) }
+        switch route {
+        case .completions: completions(request, exchange)
+        case .chatCompletions: chatCompletions(request, exchange)
+        case .models: exchange.respond(json: .object([("object", .string("list")), ("data", .array([modelObject]))]))
+        case .model: model(request, exchange)
+        case .tokenize: tokenize(request, exchange)
+        case .detokenize: detokenize(request, exchange)
+        case .live: exchange.respond(json: .object([("status", .string("ok"))]))
+        case .health, .ready: probe(exchange)
+        case .metrics: renderMetrics(exchange)
+        }
+    }
+
+    public func cancelled(_ id: HTTPRequestID) {
+        guard let entry = registry.remove(id) else { return }
+        if let generation = entry.generation { scheduler.cancel(generation) }
+        metrics.recordDisconnect()
+        logger.info("client went away; generation cancelled", [
+            ("request_id", entry.exchange.requestID), ("generation", entry.generation?.description ?? "-"),
+        ])
+        entry.exchange.clientWentAway()
+    }
+
+    var readinessError: APIError? { readiness.withLock { $0.error } }
+
+    private func authenticate(_ request: HTTPRequest) -> APIError? {
+        guard apiKeys.enabled else { return nil }
+        guard let key = APIKeys.presented(authorization: request.header("authorization"),
+                                          apiKeyHeader: request.header("x-api-key")) else {
+            return .missingAPIKey()
+        }
+        return apiKeys.accepts(key) ? nil : .wrongAPIKey()
+    }
+
+    private func probe(_ exchange: Exchange) {
+        if let error = readinessError { return exchange.fail(error) }
+        exchange.respond(json: .object([("status", .string("ok"))]))
+    }
+
+    private func renderMetrics(_ exchange: Exchange) {
+        let http = httpStatistics.withLock { $0 }?() ?? nil
+        let text = metrics.render(scheduler: scheduler.stats(), http: http)
+        exchange.respond(status: 200, contentType: PrometheusText.contentType, body: Array(text.utf8))
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import ShiftAddBundle
+import ShiftAddConvert
+import ShiftAddModel
+
+/// Where `serve` keeps bundles it converted from checkpoints, so a GGUF given to `serve` is
+/// converted once and later starts load the bundle directly.
+struct BundleCache {
+    let directory: String
+    let options: ConversionOptions
+    let presetName: String
+
+    /// A bundle for `path`: the path itself when it is a bundle, else the cached conversion,
+    /// converting first when the cache has none or the checkpoint changed since.
+    func bundle(for path: String, log: (String) -> Void) throws -> String {
+        if WeightBundle.isBundle(path: path) { return path }
+        let target = cachedPath(for: path)
+        if isFresh(target, source: path) {
+            log("using converted bundle \(target)")
+            return target
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        log("converting \(path) → \(target) (\(presetName) preset; done once, then cached)")
+        let started = Date()
+        let source = try ModelLoader.load(path: path, tokenizerPath: nil)
+        let converter = try Converter(source: source, options: options)
+        var lastStage = ""
+        let writer = try converter.convert { p in
+            if p.stage != lastStage || p.done == p.total {
+                lastStage = p.stage
+                log("conversion: \(p.stage) \(p.done)/\(p.total)")
+            }
+        }
+        try writer.write(to: target)
+        log(String(format: "conversion finished in %.0f s", Date().timeIntervalSince(started)))
+        return target
+    }
+
+    /// `<cache>/<checkpoint name>.<bits>.<preset>.sabundle`.
+    func cachedPath(for path: String) -> String {
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let bits: String
+        switch options.bits {
+        case let .uniform(b): bits = "b\(b)"
+        case let .average(a): bits = "avg\(a)"
+        }
+        return URL(fileURLWithPath: directory).appendingPathComponent("\(name).\(bits).\(presetName).sabundle").path
+    }
+
+    /// A cached bundle is used when it is a valid bundle written after the checkpoint last changed.
+    private func isFresh(_ bundle: String, source: String) -> Bool {
+        let fm = FileManager.default
+        guard WeightBundle.isBundle(path: bundle),
+              let b = try? fm.attributesOfItem(atPath: bundle)[.modificationDate] as? Date,
+              let s = try? fm.attributesOfItem(atPath: source)[.modificationDate] as? Date else { return false }
+        return b >= s
+    }
+
+    /// The default cache directory: `$SHIFTADD_BUNDLE_DIR`, else `$XDG_CACHE_HOME/shiftadd/bundles`.
+    static func defaultDirectory(environment: [String: String]) -> String {
+        if let d = environment["SHIFTADD_BUNDLE_DIR"], !d.isEmpty { return d }
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache")
+        return (base as NSString).appendingPathComponent("shiftadd/bundles")
+    }
+}
