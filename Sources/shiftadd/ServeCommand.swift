@@ -48,32 +48,41 @@ private struct ServerProcess {
     func run() throws {
         guard let modelPath = config.model else { throw CLIError("no model: give --model PATH (a bundle or a checkpoint)") }
         let signals = SignalWaiter([SIGINT, SIGTERM])
+        let metrics = Metrics()
+        let api = APIServer(apiKeys: apiKeys, corsOrigins: config.corsOrigins, logger: logger, metrics: metrics)
+        // Listen first: /live answers and the rest says 503 while the model converts or loads.
+        let http = try HTTPServer(options: config.httpServerOptions, handler: api)
+        api.setHTTPStatistics { [weak http] in http?.statistics() }
+        http.start()
+        logger.info("listening", [("address", "http://\(config.host):\(http.port)")]
+            + (http.tlsPort.map { [("tls_address", "https://\(config.host):\($0)")] } ?? []))
+
         let threads = config.effectiveThreads
         BLASThreads.configure(threads)
         let cache = BundleCache(directory: config.bundleCache ?? BundleCache.defaultDirectory(environment: environment),
                                 options: conversionOptions(threads: threads), presetName: "fast")
-        let bundlePath = try cache.bundle(for: modelPath) { logger.info($0) }
-        let bundle = try WeightBundle(path: bundlePath)
-        let manifest = bundle.manifest
-        guard let spec = manifest.tokenizer else { throw CLIError("\(bundlePath): the bundle has no tokenizer") }
-        let tokenizer = try Tokenizer(spec: spec)
-        let model = try QuantizedModel(bundle: bundle, threads: threads, maxBatchTokens: config.maxBatchTokens)
-        let metrics = Metrics()
-        let scheduler = try Scheduler(model: model, tokenizer: tokenizer, configuration: config.schedulerConfiguration) {
-            metrics.record($0)
+        let scheduler: Scheduler
+        do {
+            let bundlePath = try cache.bundle(for: modelPath) { logger.info($0) }
+            let bundle = try WeightBundle(path: bundlePath)
+            let manifest = bundle.manifest
+            guard let spec = manifest.tokenizer else { throw CLIError("\(bundlePath): the bundle has no tokenizer") }
+            let tokenizer = try Tokenizer(spec: spec)
+            let model = try QuantizedModel(bundle: bundle, threads: threads, maxBatchTokens: config.maxBatchTokens)
+            scheduler = try Scheduler(model: model, tokenizer: tokenizer, configuration: config.schedulerConfiguration) {
+                metrics.record($0)
+            }
+            let token = { (id: Int?) in id.flatMap { tokenizer.tokenText($0) } ?? "" }
+            api.attach(scheduler: scheduler, modelId: config.modelId ?? Self.modelId(for: modelPath),
+                       chatTemplate: manifest.chatTemplate, bosToken: token(tokenizer.bosTokenId),
+                       eosToken: token(tokenizer.eosTokenId))
+            logger.info("ready", [("model", bundlePath), ("context", "\(scheduler.contextLength)"), ("threads", "\(threads)")])
+        } catch {
+            http.stop()
+            throw error
         }
-        let token = { (id: Int?) in id.flatMap { tokenizer.tokenText($0) } ?? "" }
-        let api = APIServer(scheduler: scheduler, modelId: config.modelId ?? Self.modelId(for: modelPath),
-                            chatTemplate: manifest.chatTemplate, bosToken: token(tokenizer.bosTokenId),
-                            eosToken: token(tokenizer.eosTokenId), apiKeys: apiKeys, corsOrigins: config.corsOrigins,
-                            logger: logger, metrics: metrics)
-        let http = try HTTPServer(options: config.httpServerOptions, handler: api)
-        api.setHTTPStatistics { [weak http] in http?.statistics() }
-        http.start()
         api.setReady(true)
-        logger.info("serving", [("model", bundlePath), ("address", "http://\(config.host):\(http.port)")]
-            + (http.tlsPort.map { [("tls_address", "https://\(config.host):\($0)")] } ?? [])
-            + [("context", "\(scheduler.contextLength)"), ("threads", "\(threads)")])
+        signals.serving()
 
         let signal = signals.wait()
         logger.info("draining", [("signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"),
@@ -108,11 +117,13 @@ private struct ServerProcess {
 }
 
 /// Blocks the calling thread until one of the signals arrives; their default actions are replaced
-/// so the process drains instead of dying.
+/// so the process drains instead of dying. Until `serving()`, a signal ends the process at once:
+/// there is nothing to drain while the model converts or loads.
 private final class SignalWaiter {
     private final class Received: Sendable {
         let semaphore = DispatchSemaphore(value: 0)
         let signal = Atomic<Int32>(0)
+        let serving = Atomic<Bool>(false)
     }
 
     private let sources: [any DispatchSourceSignal]
@@ -126,12 +137,15 @@ private final class SignalWaiter {
         }
         for (n, source) in zip(numbers, sources) {
             source.setEventHandler { [received] in
+                guard received.serving.load(ordering: .acquiring) else { _exit(128 + n) }
                 received.signal.store(n, ordering: .releasing)
                 received.semaphore.signal()
             }
             source.resume()
         }
     }
+
+    func serving() { received.serving.store(true, ordering: .releasing) }
 
     func wait() -> Int32 {
         received.semaphore.wait()

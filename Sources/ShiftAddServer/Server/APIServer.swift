@@ -10,11 +10,16 @@ import Synchronization
 /// `handle` runs on the HTTP loop thread and never blocks: it decodes, validates and submits;
 /// answers to generations are written from the engine thread as events arrive.
 public final class APIServer: HTTPRequestHandler {
-    let scheduler: Scheduler
-    let modelId: String
-    let chatTemplate: Result<ChatTemplate, APIError>?
-    let bosToken: String
-    let eosToken: String
+    /// The model being served: set once it is loaded, so the listener can answer /live (and 503
+    /// elsewhere) while a checkpoint converts or a bundle loads.
+    struct Served: Sendable {
+        let scheduler: Scheduler
+        let modelId: String
+        let chatTemplate: Result<ChatTemplate, APIError>?
+        let bosToken: String
+        let eosToken: String
+    }
+
     let logger: Logger
     let metrics: Metrics
     /// Seconds without output after which a stream gets a `: keep-alive` comment.
@@ -25,30 +30,51 @@ public final class APIServer: HTTPRequestHandler {
     private let cors: CORSPolicy
     let registry = GenerationRegistry()
     private let readiness = Mutex(Readiness.starting)
+    private let served = Mutex<Served?>(nil)
     private let httpStatistics = Mutex<(@Sendable () -> HTTPStatistics?)?>(nil)
 
-    /// `chatTemplate`: the bundle's Jinja chat template (nil: chat completions answer 400).
+    /// A handler with no model yet: /live answers, everything that needs the model answers 503
+    /// until `attach` and `setReady(true)`.
     /// `apiKeys` empty: no authentication. `corsOrigins` empty: no CORS headers; "*" allows any origin.
-    public init(scheduler: Scheduler, modelId: String, chatTemplate: String?, bosToken: String, eosToken: String,
-                apiKeys: [String], corsOrigins: [String], logger: Logger, metrics: Metrics,
-                keepAliveSeconds: Double = 5) {
-        self.scheduler = scheduler
-        self.modelId = modelId
-        self.bosToken = bosToken
-        self.eosToken = eosToken
+    public init(apiKeys: [String], corsOrigins: [String], logger: Logger, metrics: Metrics, keepAliveSeconds: Double = 5) {
         self.logger = logger
         self.metrics = metrics
         self.keepAliveSeconds = keepAliveSeconds
         self.apiKeys = APIKeys(apiKeys)
         cors = CORSPolicy(origins: corsOrigins)
-        self.chatTemplate = chatTemplate.map { source in
+    }
+
+    /// A handler serving `scheduler`'s model from the start (readiness still waits for `setReady`).
+    public convenience init(scheduler: Scheduler, modelId: String, chatTemplate: String?, bosToken: String, eosToken: String,
+                            apiKeys: [String], corsOrigins: [String], logger: Logger, metrics: Metrics,
+                            keepAliveSeconds: Double = 5) {
+        self.init(apiKeys: apiKeys, corsOrigins: corsOrigins, logger: logger, metrics: metrics, keepAliveSeconds: keepAliveSeconds)
+        attach(scheduler: scheduler, modelId: modelId, chatTemplate: chatTemplate, bosToken: bosToken, eosToken: eosToken)
+    }
+
+    /// Serves `scheduler`'s model. `chatTemplate`: the bundle's Jinja chat template (nil: chat
+    /// completions answer 400).
+    public func attach(scheduler: Scheduler, modelId: String, chatTemplate: String?, bosToken: String, eosToken: String) {
+        let logger = logger
+        let template = chatTemplate.map { source in
             Result { try ChatTemplate(source: source) }.mapError { error in
                 logger.error("the model's chat template does not parse; chat completions will fail",
                              [("error", "\(error)")])
-                return .server("the model's chat template does not parse: \(error)")
+                return APIError.server("the model's chat template does not parse: \(error)")
             }
         }
+        let model = Served(scheduler: scheduler, modelId: modelId, chatTemplate: template, bosToken: bosToken, eosToken: eosToken)
+        served.withLock { $0 = model }
     }
+
+    /// The attached model; only routes that run after the attachment check read it.
+    private var model: Served { served.withLock { $0 }! }
+    var scheduler: Scheduler { model.scheduler }
+    var modelId: String { model.modelId }
+    var chatTemplate: Result<ChatTemplate, APIError>? { model.chatTemplate }
+    var bosToken: String { model.bosToken }
+    var eosToken: String { model.eosToken }
+    private var isAttached: Bool { served.withLock { $0 != nil } }
 
     /// /health and /ready answer 503 until ready, and again (with new generations refused) once
     /// set back to false for draining.
@@ -83,6 +109,9 @@ public final class APIServer: HTTPRequestHandler {
             return exchange.fail(.methodNotAllowed(request.method, path: request.path, allowed: [route.method]))
         }
         if !route.isOpen, let error = authenticate(request) { return exchange.fail(error) }
+        if !isAttached, ![.live, .health, .ready, .metrics].contains(route) {
+            return exchange.fail(readinessError ?? .unavailable("the server is not ready yet", code: "not_ready"))
+        }
         switch route {
         case .completions: completions(request, exchange)
         case .chatCompletions: chatCompletions(request, exchange)
@@ -97,7 +126,7 @@ public final class APIServer: HTTPRequestHandler {
     }
 
     public func cancelled(_ id: HTTPRequestID) {
-        guard let entry = registry.remove(id) else { return }
+        guard let entry = registry.remove(id), isAttached else { return }
         if let generation = entry.generation { scheduler.cancel(generation) }
         metrics.recordDisconnect()
         logger.info("client went away; generation cancelled", [
@@ -124,7 +153,10 @@ public final class APIServer: HTTPRequestHandler {
 
     private func renderMetrics(_ exchange: Exchange) {
         let http = httpStatistics.withLock { $0 }?() ?? nil
-        let text = metrics.render(scheduler: scheduler.stats(), http: http)
+        let stats = served.withLock { $0 }?.scheduler.stats()
+            ?? SchedulerStats(queued: 0, running: 0, kvBlocksTotal: 0, kvBlocksUsed: 0, kvBlocksCached: 0, kvBlocksFree: 0,
+                              preemptions: 0, rejections: 0, steps: 0)
+        let text = metrics.render(scheduler: stats, http: http)
         exchange.respond(status: 200, contentType: PrometheusText.contentType, body: Array(text.utf8))
     }
 }
