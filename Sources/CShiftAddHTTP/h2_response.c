@@ -134,9 +134,11 @@ void sah_h2_respond_error(sah_conn *conn, sah_req *req) {
     req->resp = SAH_RESP_FINISHED;
     char body[512];
     size_t len = sah_error_json(body, sizeof body, req->error_reason);
-    static const sa_http_header json = {"content-type", 12, "application/json", 16};
+    char id[SAH_REQUEST_ID_SIZE];
+    sah_new_request_id(id);
+    const sa_http_header headers[2] = {{"content-type", 12, "application/json", 16}, {"x-request-id", 12, id, 32}};
     if (append_pending(conn, req, (const uint8_t *)body, len) < 0 ||
-        submit(conn, req, req->error_status, &json, 1, (long)len, 1) != 0)
+        submit(conn, req, req->error_status, headers, 2, (long)len, 1) != 0)
         reset_stream(conn, req);
 }
 

@@ -14,11 +14,12 @@ static void send_error(sah_conn *conn, int status, const char *reason) {
     sah_req_free(conn->h1.req);
     conn->h1.req = NULL;
     conn->h1.state = SAH_H1_DONE;
-    char body[512], head[256];
+    char body[512], head[320], id[SAH_REQUEST_ID_SIZE];
     size_t body_len = sah_error_json(body, sizeof body, reason);
+    sah_new_request_id(id);
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %zu\r\n"
-                     "connection: close\r\n\r\n", status, sah_reason_phrase(status), body_len);
+                     "x-request-id: %s\r\nconnection: close\r\n\r\n", status, sah_reason_phrase(status), body_len, id);
     if (sah_conn_queue(conn, head, (size_t)n) < 0 || sah_conn_queue(conn, body, body_len) < 0) return;
     sah_conn_close_after_flush(conn);
 }

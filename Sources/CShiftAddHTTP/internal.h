@@ -285,6 +285,10 @@ int sah_h2_idle(const sah_conn *conn);
 const char *sah_reason_phrase(int status);
 /* The OpenAI-shaped JSON error body for `message`, NUL-terminated in buf; returns its length. */
 size_t sah_error_json(char *buf, size_t cap, const char *message);
+/* A fresh random request id for answers the front end gives itself (32 hex digits + NUL), so
+   every response carries x-request-id even when Swift never saw the request. */
+#define SAH_REQUEST_ID_SIZE 33
+void sah_new_request_id(char out[SAH_REQUEST_ID_SIZE]);
 /* 1 if a response header field supplied by the handler may be sent (valid and not connection-level). */
 int sah_header_allowed(const char *name, size_t name_len, const char *value, size_t value_len);
 

@@ -77,11 +77,12 @@ static void format_peer(const struct sockaddr_storage *addr, char *out, size_t c
 static void refuse(sa_http_server *server, sah_listener *l, int fd) {
     atomic_fetch_add(&server->counters.refused_connections, 1);
     if (!l->tls) {
-        char body[256], head[256];
+        char body[256], head[320], id[SAH_REQUEST_ID_SIZE];
         size_t body_len = sah_error_json(body, sizeof body, "too many connections");
+        sah_new_request_id(id);
         int n = snprintf(head, sizeof head,
                          "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
-                         "content-length: %zu\r\nconnection: close\r\n\r\n", body_len);
+                         "content-length: %zu\r\nx-request-id: %s\r\nconnection: close\r\n\r\n", body_len, id);
         struct iovec parts[2] = {{head, (size_t)n}, {body, body_len}};
         struct msghdr msg = {.msg_iov = parts, .msg_iovlen = 2};
         (void)!sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include <openssl/rand.h>
 
 const char *sah_reason_phrase(int status) {
     switch (status) {
@@ -50,6 +53,22 @@ size_t sah_error_json(char *buf, size_t cap, const char *message) {
                      message);
     if (n < 0) return 0;
     return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+void sah_new_request_id(char out[SAH_REQUEST_ID_SIZE]) {
+    static const char hex[] = "0123456789abcdef";
+    unsigned char bytes[16] = {0};
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        /* The id only correlates logs: a clock-derived value will do when the RNG cannot answer. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        memcpy(bytes, &ts, sizeof ts < sizeof bytes ? sizeof ts : sizeof bytes);
+    }
+    for (size_t i = 0; i < sizeof bytes; i++) {
+        out[2 * i] = hex[bytes[i] >> 4];
+        out[2 * i + 1] = hex[bytes[i] & 15];
+    }
+    out[32] = 0;
 }
 
 static int is_connection_level(const char *name, size_t len) {
