@@ -41,7 +41,8 @@ public final class Scheduler: Sendable {
         // Every running sequence decodes one token per step.
         c.maxRunning = min(c.maxRunning, c.maxBatchTokens)
         let context = min(c.contextLength ?? model.config.contextLength, model.config.contextLength)
-        let blockBytes = PagedKVCache.bytesPerBlock(layers: model.config.layerCount, kvDim: model.config.kvDim, blockSize: c.blockSize)
+        // The engine defines the block layout; a one-block cache reports its size.
+        let blockBytes = model.makeCache(blocks: 1, blockSize: c.blockSize).bytesPerBlock
         let contextBlocks = (context + c.blockSize - 1) / c.blockSize
         let blockCount: Int
         if let bytes = c.kvCacheBytes {
@@ -84,10 +85,14 @@ public final class Scheduler: Sendable {
     private static let engineKey = "ShiftAddScheduler.engine"
 
     /// The pool size used when `kvCacheBytes` is not configured: enough blocks for `maxRunning` full
-    /// contexts, but no more than a quarter of physical memory, and never less than one full context.
+    /// contexts, but no more than a quarter of physical memory or `defaultMemoryCap`, and never less
+    /// than one full context. The cap keeps a small model's footprint small; set the budget to use more.
     public static func defaultBlockCount(contextBlocks: Int, maxRunning: Int, blockBytes: Int, physicalMemory: Int) -> Int {
-        max(contextBlocks, min(maxRunning * contextBlocks, physicalMemory / 4 / blockBytes))
+        max(contextBlocks, min(maxRunning * contextBlocks, min(physicalMemory / 4, defaultMemoryCap) / blockBytes))
     }
+
+    /// Upper bound of the default KV cache budget: 1 GiB.
+    public static let defaultMemoryCap = 1 << 30
 
     /// Validates and queues `request`; `events` is then called on the engine thread, in order,
     /// ending with exactly one `.finished`. Text prompts are tokenized here, with special-token

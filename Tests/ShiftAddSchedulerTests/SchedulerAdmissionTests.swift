@@ -158,10 +158,11 @@ import Testing
         #expect(s.configuration.maxBatchTokens == 32)
     }
 
-    /// Default pool: `maxRunning` full contexts, capped at a quarter of memory, at least one context.
+    /// Default pool: `maxRunning` full contexts, capped at a quarter of memory or 1 GiB, at least one context.
     @Test func theDefaultPoolFollowsTheDocumentedRule() throws {
         #expect(Scheduler.defaultBlockCount(contextBlocks: 16, maxRunning: 64, blockBytes: 1 << 14, physicalMemory: 1 << 34) == 1024)
-        #expect(Scheduler.defaultBlockCount(contextBlocks: 512, maxRunning: 64, blockBytes: 1 << 20, physicalMemory: 1 << 33) == 2048)
+        #expect(Scheduler.defaultBlockCount(contextBlocks: 512, maxRunning: 64, blockBytes: 1 << 20, physicalMemory: 1 << 33) == 1024)
+        #expect(Scheduler.defaultBlockCount(contextBlocks: 256, maxRunning: 64, blockBytes: 1 << 20, physicalMemory: 1 << 34) == 1024)
         #expect(Scheduler.defaultBlockCount(contextBlocks: 512, maxRunning: 64, blockBytes: 1 << 20, physicalMemory: 1 << 30) == 512)
         let s = try TinySchedulerModel.scheduler()
         defer { s.shutdown() }

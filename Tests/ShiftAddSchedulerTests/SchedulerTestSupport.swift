@@ -49,8 +49,7 @@ enum TinySchedulerModel {
 
     /// Bytes of one KV block of the tiny model (for pool sizes in blocks).
     static func blockBytes(blockSize: Int = 16) throws -> Int {
-        let c = try byteLevel.get().manifest.config
-        return PagedKVCache.bytesPerBlock(layers: c.layerCount, kvDim: c.kvDim, blockSize: blockSize)
+        try make().0.makeCache(blocks: 1, blockSize: blockSize).bytesPerBlock
     }
 
     private static func convert(vocabulary: Int?) throws -> WeightBundle {
