@@ -17,6 +17,9 @@ DEB_PACKAGES := pkg-config libnghttp2-dev libssl-dev libopenblas-dev python3 pyt
 # The official openai client for the end-to-end test, in a virtual environment outside the repo.
 VENV ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shiftadd/venv
 OPENAI_VERSION := 3.54.0
+# Schema validation of the Kubernetes manifests (a unit test runs it), in the same environment.
+K8S_VALIDATE_VERSION := 1.37.0
+K8S_VALIDATE := $(VENV)/bin/kubernetes-validate
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export SHIFTADD_MODEL_DIR := $(MODEL_DIR)
@@ -52,8 +55,8 @@ model: deps
 
 test: test-unit test-e2e
 
-test-unit: build model
-	$(SWIFT) test $(SWIFT_FLAGS)
+test-unit: build model $(K8S_VALIDATE)
+	KUBERNETES_VALIDATE="$(K8S_VALIDATE)" $(SWIFT) test $(SWIFT_FLAGS)
 
 $(VENV)/bin/python:
 	python3 -m venv "$(VENV)"
@@ -76,7 +79,7 @@ BENCH_THREADS ?= 2
 BENCH_REPEAT ?= 3
 BENCH_JSON ?= .build/bench.json
 
-.PHONY: bench bench-http
+.PHONY: bench bench-http bench-serving
 
 $(call BENCH_BUNDLE,%): | build model
 	$(BIN)/shiftadd-convert "$(MODEL)" "$@" --preset fast --bits $* --threads $(THREADS)
@@ -88,6 +91,10 @@ bench: build model $(call BENCH_BUNDLE,2) $(call BENCH_BUNDLE,3) $(call BENCH_BU
 
 bench-http: build model $(call BENCH_BUNDLE,3)
 	Scripts/bench-http.sh "$(BIN)/shiftadd" "$(call BENCH_BUNDLE,3)" 2000
+
+# Serving figures measured at the client: streams scaling, inter-token latency, chunked prefill, prefix cache.
+bench-serving: build model $(call BENCH_BUNDLE,3)
+	Scripts/bench-serving.sh "$(BIN)/shiftadd" "$(call BENCH_BUNDLE,3)"
 
 # Container image: built with podman from locally made bases (Docker/local-bases.sh), started with
 # the default model mounted, exercised through its published port, stopped with SIGTERM.
@@ -102,8 +109,6 @@ test-container: model
 	  CONTAINER_BUNDLE_VOLUME="$(CONTAINER_BUNDLE_VOLUME)" Docker/test-container.sh
 
 # Kubernetes manifests checked against bundled API schemas (no cluster, no network).
-K8S_VALIDATE_VERSION := 1.37.0
-K8S_VALIDATE := $(VENV)/bin/kubernetes-validate
 
 # Installed into the project's virtual environment (made by the $(VENV)/bin/python rule).
 $(K8S_VALIDATE): | $(VENV)/bin/python

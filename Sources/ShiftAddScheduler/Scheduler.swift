@@ -28,7 +28,8 @@ public final class Scheduler: Sendable {
                 observer: (@Sendable (SchedulerEvent) -> Void)? = nil) throws {
         var c = configuration
         for (name, value) in [("maxBatchTokens", c.maxBatchTokens), ("maxRunning", c.maxRunning),
-                              ("maxQueued", c.maxQueued), ("blockSize", c.blockSize), ("contextLength", c.contextLength ?? 1)]
+                              ("maxQueued", c.maxQueued), ("blockSize", c.blockSize), ("contextLength", c.contextLength ?? 1),
+                              ("prefillTokensWhileDecoding", c.prefillTokensWhileDecoding)]
         where value <= 0 {
             throw SchedulerError("\(name) must be positive, got \(value)")
         }
@@ -68,7 +69,8 @@ public final class Scheduler: Sendable {
         self.mailbox = mailbox
         let blocks = BlockManager(cache: model.makeCache(blocks: blockCount, blockSize: c.blockSize), prefixCaching: c.prefixCaching)
         let engine = Engine(model: model, tokenizer: tokenizer, blocks: blocks,
-                            limits: .init(maxBatchTokens: c.maxBatchTokens, maxRunning: c.maxRunning, contextLength: context),
+                            limits: .init(maxBatchTokens: c.maxBatchTokens,
+                                          prefillTokensWhileDecoding: c.prefillTokensWhileDecoding, maxRunning: c.maxRunning, contextLength: context),
                             observer: observer, mailbox: mailbox)
         let marker = "\(ObjectIdentifier(mailbox).hashValue)"
         engineMarker = marker

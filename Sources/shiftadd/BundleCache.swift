@@ -56,9 +56,8 @@ struct BundleCache {
         return b >= s
     }
 
-    /// The default cache directory: `$SHIFTADD_BUNDLE_DIR`, else `$XDG_CACHE_HOME/shiftadd/bundles`.
+    /// The cache directory when `--bundle-cache` is not set: `$XDG_CACHE_HOME/shiftadd/bundles`.
     static func defaultDirectory(environment: [String: String]) -> String {
-        if let d = environment["SHIFTADD_BUNDLE_DIR"], !d.isEmpty { return d }
         let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache")
         return (base as NSString).appendingPathComponent("shiftadd/bundles")

@@ -2,12 +2,16 @@
 public struct SchedulerConfiguration: Sendable, Equatable {
     /// Tokens per engine step, decode and prefill together (at most the model's `maxBatchTokens`).
     public var maxBatchTokens = 512
+    /// Prompt tokens per step while other sequences are decoding: a long prompt then arrives in
+    /// small chunks, so the running streams' inter-token latency stays near its usual value. With
+    /// nothing decoding, prefill uses the whole `maxBatchTokens`.
+    public var prefillTokensWhileDecoding = 64
     /// Sequences in the batch at once; capped at `maxBatchTokens` (each decodes one token per step).
     public var maxRunning = 64
     /// Requests waiting for the batch; more are rejected as overloaded.
     public var maxQueued = 256
     /// KV cache pool size. nil = enough blocks for `maxRunning` full contexts, but at most a quarter
-    /// of physical memory, and never less than one full context.
+    /// of physical memory or 1 GiB, and never less than one full context.
     public var kvCacheBytes: Int? = nil
     /// Positions per KV block (and per prefix-cache entry).
     public var blockSize = 16

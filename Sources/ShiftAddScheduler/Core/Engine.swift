@@ -12,6 +12,7 @@ import ShiftAddTokenizer
 final class Engine: @unchecked Sendable {
     struct Limits {
         let maxBatchTokens: Int
+        let prefillTokensWhileDecoding: Int
         let maxRunning: Int
         let contextLength: Int
     }
@@ -173,6 +174,7 @@ final class Engine: @unchecked Sendable {
         }
         let prefilling = running.filter { !$0.isDecoding }
         guard !prefilling.isEmpty else { return plan }
+        if !plan.isEmpty { budget = min(budget, limits.prefillTokensWhileDecoding) }
         let start = prefilling.firstIndex { $0.id.rawValue > prefillCursor } ?? 0
         prefillCursor = prefilling[start].id.rawValue
         for k in prefilling.indices where budget > 0 {

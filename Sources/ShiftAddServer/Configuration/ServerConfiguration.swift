@@ -21,7 +21,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Compute threads; 0 = one per available core (see `effectiveThreads`).
     public var threads = 0
     public var maxBatchTokens = 512
-    /// KV cache budget in bytes; nil = derived from the model and physical memory.
+    /// KV cache budget in bytes; nil = derived by the scheduler from the model, `maxRunning` and
+    /// physical memory (at most 1 GiB).
     public var kvCacheBytes: Int? = nil
     public var maxQueued = 256
     public var maxRunning = 64

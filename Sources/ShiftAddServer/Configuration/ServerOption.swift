@@ -78,7 +78,7 @@ public enum ServerOption: String, CaseIterable, Sendable {
         case .bundleCache: "Directory for bundles converted from a checkpoint; unset = $XDG_CACHE_HOME/shiftadd/bundles"
         case .threads: "Compute threads; 0 = one per available core"
         case .maxBatchTokens: "Most tokens in one engine step (prompt chunks plus decoded tokens)"
-        case .kvCacheMemory: "KV cache budget, e.g. 512MiB; unset = derived from the model and physical memory"
+        case .kvCacheMemory: "KV cache budget, e.g. 512MiB; unset = max-running full contexts, at most 1GiB and a quarter of memory"
         case .maxQueued: "Most requests waiting for a batch slot; more are refused with 429"
         case .maxRunning: "Most sequences generating at once"
         case .contextLimit: "Most tokens per sequence (prompt + completion); unset = the model's context length"

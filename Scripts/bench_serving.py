@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Serving benchmark against a running `shiftadd serve`, measured at the client from SSE arrival
+times: aggregate decode tokens/s with 1 and 16 concurrent streams and their inter-token latency
+percentiles, the effect of a 2,000-token prompt arriving while 8 streams decode (chunked prefill),
+and time to first token of a second chat turn that repeats a 500-token first turn (prefix cache).
+Usage: bench_serving.py BASE_URL (e.g. http://127.0.0.1:8080). Standard library only."""
+
+import http.client
+import json
+import statistics
+import sys
+import threading
+import time
+from urllib.parse import urlparse
+
+base = urlparse(sys.argv[1])
+
+
+def stream(path, body, out, start_barrier=None):
+    """POSTs a streaming request; appends (arrival_time, text) per SSE chunk to out['events']."""
+    conn = http.client.HTTPConnection(base.hostname, base.port, timeout=600)
+    if start_barrier:
+        start_barrier.wait()
+    out["sent"] = time.perf_counter()
+    conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    assert resp.status == 200, resp.read()
+    events = out.setdefault("events", [])
+    buffer = b""
+    while True:
+        chunk = resp.read1(65536)
+        if not chunk:
+            break
+        buffer += chunk
+        while b"\n\n" in buffer:
+            event, buffer = buffer.split(b"\n\n", 1)
+            if not event.startswith(b"data: ") or event == b"data: [DONE]":
+                continue
+            data = json.loads(event[6:])
+            if data.get("choices"):
+                c = data["choices"][0]
+                text = c.get("text") if "text" in c else (c.get("delta") or {}).get("content")
+                if text:
+                    events.append(time.perf_counter())
+    conn.close()
+
+
+def run_streams(n, max_tokens, extra=None):
+    outs = [dict() for _ in range(n)]
+    barrier = threading.Barrier(n)
+    body = {"prompt": "Write a long story about a lighthouse keeper.", "max_tokens": max_tokens,
+            "ignore_eos": True, "temperature": 0.8, "stream": True}
+    threads = [threading.Thread(target=stream, args=("/v1/completions", dict(body, seed=i), outs[i], barrier))
+               for i in range(n)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    if extra:
+        extra()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    tokens = sum(len(o["events"]) for o in outs)
+    gaps = [b - a for o in outs for a, b in zip(o["events"], o["events"][1:])]
+    return outs, tokens / elapsed, gaps
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+def report(name, rate, gaps):
+    print(f"{name}: {rate:.1f} tok/s aggregate, inter-token p50 {pct(gaps, 50) * 1e3:.1f} ms, "
+          f"p99 {pct(gaps, 99) * 1e3:.1f} ms, p99/p50 {pct(gaps, 99) / pct(gaps, 50):.2f}")
+
+
+_, single, single_gaps = run_streams(1, 128)
+report("1 stream", single, single_gaps)
+_, sixteen, sixteen_gaps = run_streams(16, 128)
+report("16 streams", sixteen, sixteen_gaps)
+print(f"16 streams / 1 stream: {sixteen / single:.2f}x")
+
+_, _, eight_gaps = run_streams(8, 96)
+report("8 streams", 0, eight_gaps)
+long_prompt = " ".join(["the history of the lighthouse and the sea"] * 250)  # ~2,000 tokens
+
+
+def inject_long_prompt():
+    time.sleep(1.0)
+    stream("/v1/completions", {"prompt": long_prompt, "max_tokens": 1, "stream": True}, {})
+
+
+outs, _, with_prefill = run_streams(8, 96, inject_long_prompt)
+report("8 streams + 2,000-token prompt", 0, with_prefill)
+print(f"p99 inter-token latency with the long prompt / without: {pct(with_prefill, 99) / pct(eight_gaps, 99):.2f}x")
+
+history = " ".join(f"Fact {i}: the keeper lit the lamp at dusk." for i in range(45))  # ~500 tokens
+turn1 = [{"role": "user", "content": history + " Summarize."}]
+first = {}
+stream("/v1/chat/completions", {"messages": turn1, "max_tokens": 16, "temperature": 0, "stream": True}, first)
+reply = "A keeper lit a lamp each dusk."
+turn2 = turn1 + [{"role": "assistant", "content": reply}, {"role": "user", "content": "And then?"}]
+second = {}
+stream("/v1/chat/completions", {"messages": turn2, "max_tokens": 16, "temperature": 0, "stream": True}, second)
+ttft1 = first["events"][0] - first["sent"]
+ttft2 = second["events"][0] - second["sent"]
+print(f"chat turn 1 time to first token {ttft1 * 1e3:.0f} ms, turn 2 {ttft2 * 1e3:.0f} ms, ratio {ttft2 / ttft1:.2f}")
