@@ -60,9 +60,13 @@ test-unit: build model $(K8S_VALIDATE)
 
 $(VENV)/bin/python:
 	python3 -m venv "$(VENV)"
-	"$(VENV)/bin/pip" install -q "openai==$(OPENAI_VERSION)"
 
-test-e2e: build model $(VENV)/bin/python
+OPENAI_CLIENT := $(VENV)/.openai-$(OPENAI_VERSION)
+$(OPENAI_CLIENT): | $(VENV)/bin/python
+	"$(VENV)/bin/pip" install -q "openai==$(OPENAI_VERSION)"
+	touch "$@"
+
+test-e2e: build model $(OPENAI_CLIENT)
 	Tests/EndToEnd/run.sh "$(BIN)/shiftadd" "$(MODEL)" "$(VENV)/bin/python"
 
 # Converts the default model on first use (cached) and serves it until Ctrl-C.
