@@ -21,8 +21,15 @@ done
 echo '{"prompt":"Write a short note about the sea.","max_tokens":16,"temperature":0.8,"seed":1}' >"$work/body.json"
 h2load_args=(-n "$requests" -c 8 -m 8 -d "$work/body.json" -H "content-type: application/json"
              "http://127.0.0.1:$port/v1/completions")
+# Request latency percentiles from h2load's per-request log (third column: microseconds).
+percentiles() {
+    sort -n -k3 "$1" | awk '{ v[NR] = $3 } END {
+        printf "latency p50 %.2f s, p90 %.2f s, p99 %.2f s\n", v[int(NR*0.5)]/1e6, v[int(NR*0.9)]/1e6, v[int(NR*0.99)]/1e6 }'
+}
 echo "== h2c: h2load ${h2load_args[*]}"
-h2load "${h2load_args[@]}" | grep -E "^(finished in|requests:|status codes:|time for request:|req/s)"
+h2load --log-file="$work/h2.log" "${h2load_args[@]}" | grep -E "^(finished in|requests:|status codes:|time for request:|req/s)"
+percentiles "$work/h2.log"
 echo "== HTTP/1.1: h2load --h1 ${h2load_args[*]}"
-h2load --h1 "${h2load_args[@]}" | grep -E "^(finished in|requests:|status codes:|time for request:|req/s)"
+h2load --h1 --log-file="$work/h1.log" "${h2load_args[@]}" | grep -E "^(finished in|requests:|status codes:|time for request:|req/s)"
+percentiles "$work/h1.log"
 curl -fsS "http://127.0.0.1:$port/metrics" | grep -E '^shiftadd_(time_to_first_token|inter_token_latency)_seconds_(sum|count)|^shiftadd_generations_finished_total'
