@@ -127,12 +127,13 @@ public final class APIServer: HTTPRequestHandler {
 
     public func cancelled(_ id: HTTPRequestID) {
         guard let entry = registry.remove(id), isAttached else { return }
-        if let generation = entry.generation { scheduler.cancel(generation) }
+        // Recorded before the cancel, whose effects (the generation's metrics) observers may wait on.
         metrics.recordDisconnect()
         logger.info("client went away; generation cancelled", [
             ("request_id", entry.exchange.requestID), ("generation", entry.generation?.description ?? "-"),
         ])
         entry.exchange.clientWentAway()
+        if let generation = entry.generation { scheduler.cancel(generation) }
     }
 
     var readinessError: APIError? { readiness.withLock { $0.error } }

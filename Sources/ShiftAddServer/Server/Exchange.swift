@@ -53,8 +53,8 @@ final class Exchange: Sendable {
             return true
         }) else { return }
         let type = contentType.map { [("content-type", $0)] } ?? []
-        responder.respond(status: status, headers: type + baseHeaders + headers, body: body)
         completed(status: status)
+        responder.respond(status: status, headers: type + baseHeaders + headers, body: body)
     }
 
     func respond(json: JSONValue) {
@@ -86,8 +86,8 @@ final class Exchange: Sendable {
             s.done = true
             return true
         }) else { return }
-        responder.finish()
         completed(status: 200)
+        responder.finish()
     }
 
     /// The client closed the connection or reset the stream before the answer was complete.
@@ -100,7 +100,8 @@ final class Exchange: Sendable {
         completed(status: Self.clientClosedStatus)
     }
 
-    /// The access log line (never with credentials) and the request metrics.
+    /// The access log line (never with credentials) and the request metrics, recorded before the
+    /// answer's last bytes go out so that a client that has seen the end also sees them counted.
     private func completed(status: Int) {
         let seconds = (ContinuousClock.now - start).seconds
         metrics.recordRequest(route: route, status: status, seconds: seconds)
