@@ -120,3 +120,21 @@ $(K8S_VALIDATE): | $(VENV)/bin/python
 
 k8s-validate: $(K8S_VALIDATE)
 	KUBERNETES_VALIDATE="$(K8S_VALIDATE)" Docker/validate-k8s.sh
+
+# Fuzzing (Tests/Fuzz: libFuzzer with AddressSanitizer): each target runs FUZZ_SECONDS from its
+# committed seeds plus what earlier runs found; FUZZ_TARGETS picks some (e.g. "gguf bundle").
+# Summary: .build/fuzz/summary.txt; crashing inputs: .build/fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+# The test targets run under the sanitizers (a regular expression for `swift test --filter`).
+SANITIZE_FILTER ?= ShiftAddHTTPTests|ShiftAddSchedulerTests|ShiftAddServerTests|ShiftAddKernelTests|ShiftAddEngineTests
+
+.PHONY: fuzz test-sanitize
+
+fuzz: deps model
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Scripts/fuzz.sh $(FUZZ_TARGETS)
+
+# AddressSanitizer with LeakSanitizer (Swift and C) and UndefinedBehaviorSanitizer (C), then
+# ThreadSanitizer; each in its own scratch path under .build/sanitize/.
+test-sanitize: deps model
+	SANITIZE_FILTER="$(SANITIZE_FILTER)" Scripts/test-sanitize.sh

@@ -10,6 +10,13 @@ let package = Package(
     products: [
         .executable(name: "shiftadd", targets: ["shiftadd"]),
         .executable(name: "shiftadd-convert", targets: ["shiftadd-convert"]),
+        // Libraries the fuzz package (Tests/Fuzz) links against.
+        .library(name: "CShiftAddHTTP", targets: ["CShiftAddHTTP"]),
+        .library(name: "ShiftAddServer", targets: ["ShiftAddServer"]),
+        .library(name: "ShiftAddChatTemplate", targets: ["ShiftAddChatTemplate"]),
+        .library(name: "ShiftAddModel", targets: ["ShiftAddModel"]),
+        .library(name: "ShiftAddBundle", targets: ["ShiftAddBundle"]),
+        .library(name: "ShiftAddTokenizer", targets: ["ShiftAddTokenizer"]),
     ],
     targets: [
         // System libraries, found through pkg-config.
