@@ -21,6 +21,14 @@ public struct BundleProjection: Sendable {
             throw BundleError.missingTensor(file: bundle.path, tensor: base)
         }
         let q = m.quantization
+        // The manifest comes from the file: bound every number before it enters arithmetic.
+        guard QuantizedLinear.groupSizeRange.contains(q.groupSize), APoTCode.termsRange.contains(q.apotTerms),
+              QuantizedLinear.bitsRange.contains(info.bits), (1...Int(Int32.max)).contains(info.rows),
+              (1...Int(Int32.max)).contains(info.cols) else {
+            throw BundleError.tensorInvalid(
+                file: bundle.path, tensor: base,
+                reason: "\(info.bits) bits, \(info.rows)×\(info.cols), group size \(q.groupSize), \(q.apotTerms) APoT terms")
+        }
         let groups = (info.cols + q.groupSize - 1) / q.groupSize
         let planes = try bundle.u64(base + ".planes", shape: [info.bits, info.rows, (info.cols + 63) / 64])
         let rowBase = try bundle.bytes(base + ".scale_base", dtype: .i8, shape: [info.rows]).map { Int8(bitPattern: $0) }

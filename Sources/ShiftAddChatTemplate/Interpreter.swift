@@ -5,6 +5,8 @@ final class Interpreter {
     let limits: RenderLimits
     private var iterations = 0
     private var callDepth = 0
+    /// Blocks and expressions being evaluated, macro bodies included: each is a few stack frames.
+    private var depth = 0
     /// Scopes that hold macros, which refer back to them; cleared after the render to free the cycle.
     private var macroScopes: [Scope] = []
 
@@ -31,6 +33,8 @@ final class Interpreter {
     }
 
     private func render(_ nodes: [Node], in scope: Scope, into output: inout String) throws -> Flow {
+        try enter()
+        defer { depth -= 1 }
         for node in nodes {
             switch node {
             case .text(let text):
@@ -184,7 +188,18 @@ final class Interpreter {
     }
 
     func evaluate(_ expression: Expression, in scope: Scope) throws -> Value {
-        try located(expression.location) { try evaluateKind(expression, in: scope) }
+        try enter()
+        defer { depth -= 1 }
+        return try located(expression.location) { try evaluateKind(expression, in: scope) }
+    }
+
+    /// The parser bounds nesting within one template, but macro calls stack whole bodies on top of
+    /// each other; this bounds the total, and with it the stack a render needs.
+    private func enter() throws {
+        guard depth < limits.maxDepth else {
+            throw TemplateError.limit("blocks, expressions and macro calls nested deeper than \(limits.maxDepth)")
+        }
+        depth += 1
     }
 
     private func evaluateKind(_ expression: Expression, in scope: Scope) throws -> Value {

@@ -30,7 +30,10 @@ extension Parser {
         try enterNesting()
         defer { leaveNesting() }
         var expression = try parseOr()
+        var links = 0
+        defer { leaveNesting(links) }
         while isName("if") {
+            try extendChain(&links)
             let location = advance().location
             let test = try parseOr()
             let otherwise = skip(name: "else") ? try parseConditional() : nil
@@ -42,7 +45,10 @@ extension Parser {
 
     private mutating func parseOr() throws -> Expression {
         var left = try parseAnd()
+        var links = 0
+        defer { leaveNesting(links) }
         while isName("or") {
+            try extendChain(&links)
             let location = advance().location
             left = Expression(kind: .or(left, try parseAnd()), location: location)
         }
@@ -51,7 +57,10 @@ extension Parser {
 
     private mutating func parseAnd() throws -> Expression {
         var left = try parseNot()
+        var links = 0
+        defer { leaveNesting(links) }
         while isName("and") {
+            try extendChain(&links)
             let location = advance().location
             left = Expression(kind: .and(left, try parseNot()), location: location)
         }
@@ -91,8 +100,11 @@ extension Parser {
         _ operators: [BinaryOperator], operand: (inout Parser) throws -> Expression
     ) throws -> Expression {
         var left = try operand(&self)
+        var links = 0
+        defer { leaveNesting(links) }
         while case .symbol(let symbol) = current.kind, let operation = BinaryOperator(rawValue: symbol),
               operators.contains(operation) {
+            try extendChain(&links)
             let location = advance().location
             left = Expression(kind: .binary(operation, left, try operand(&self)), location: location)
         }
@@ -203,7 +215,10 @@ extension Parser {
 
     private mutating func parsePostfix(_ start: Expression) throws -> Expression {
         var node = start
+        var links = 0
+        defer { leaveNesting(links) }
         while true {
+            if isSymbol(".") || isSymbol("[") || isSymbol("(") { try extendChain(&links) }
             if isSymbol(".") || isSymbol("[") {
                 node = try parseSubscript(node)
             } else if isSymbol("(") {
@@ -217,7 +232,10 @@ extension Parser {
 
     private mutating func parseFilterSuffixes(_ start: Expression) throws -> Expression {
         var node = start
+        var links = 0
+        defer { leaveNesting(links) }
         while true {
+            if isSymbol("|") || isName("is") || isSymbol("(") { try extendChain(&links) }
             if skip(symbol: "|") {
                 let location = current.location
                 let name = try parseDottedName()

@@ -75,7 +75,15 @@ struct Parser {
         }
     }
 
-    mutating func leaveNesting() { nesting -= 1 }
+    mutating func leaveNesting(_ levels: Int = 1) { nesting -= levels }
+
+    /// One more link of a left-nested chain (`a + b + c`, `x.y[0]()`, `v | f | g`): each link wraps
+    /// the tree built so far, so evaluating (and freeing) the tree recurses once per link. Counted
+    /// in `links`, to be released with `leaveNesting(links)` when the chain ends.
+    mutating func extendChain(_ links: inout Int) throws {
+        links += 1
+        try enterNesting()
+    }
 
     // MARK: Statements
 

@@ -7,11 +7,16 @@ public struct RenderLimits: Sendable, Equatable {
     public var maxLoopIterations: Int
     /// Deepest chain of macro calls.
     public var maxCallDepth: Int
+    /// Deepest nesting of blocks and expressions being evaluated, across macro calls; bounds the
+    /// stack a render uses (about 1.5 MiB at the default in an optimized build).
+    public var maxDepth: Int
 
-    public init(maxOutputBytes: Int = 32 << 20, maxLoopIterations: Int = 1_000_000, maxCallDepth: Int = 40) {
+    public init(maxOutputBytes: Int = 32 << 20, maxLoopIterations: Int = 1_000_000, maxCallDepth: Int = 40,
+                maxDepth: Int = 400) {
         self.maxOutputBytes = maxOutputBytes
         self.maxLoopIterations = maxLoopIterations
         self.maxCallDepth = maxCallDepth
+        self.maxDepth = maxDepth
     }
 
     func checkSize(_ size: Int) throws {

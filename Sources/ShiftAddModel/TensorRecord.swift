@@ -41,11 +41,15 @@ public struct TensorRecord: Sendable {
     public let byteCount: Int
 
     public init(name: String, shape: [Int], type: TensorType, file: MappedFile, offset: Int) throws {
-        let elements = shape.reduce(1, *)
-        guard shape.allSatisfy({ $0 > 0 }), let bytes = type.byteCount(elements: elements) else {
-            throw ModelError.malformed(file: file.path,
-                                       reason: "tensor '\(name)' of type \(type.name) has invalid shape \(shape)")
+        let invalid = ModelError.malformed(file: file.path, reason: "tensor '\(name)' of type \(type.name) has invalid shape \(shape)")
+        // Dimensions come from the file: their product may not fit an Int.
+        var elements = 1
+        for d in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: d)
+            guard d > 0, !overflow else { throw invalid }
+            elements = product
         }
+        guard let bytes = type.byteCount(elements: elements) else { throw invalid }
         _ = try file.bytes(at: offset, count: bytes, what: "tensor '\(name)'")
         self.name = name
         self.shape = shape
