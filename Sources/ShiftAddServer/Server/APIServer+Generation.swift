@@ -23,6 +23,7 @@ extension APIServer {
             submit(generationRequest(prompt, addSpecialTokens: true, body.options), options: body.options, kind: .text,
                    echo: echo, promptParam: "prompt", request, exchange)
         } catch {
+            registry.remove(request.id)
             exchange.fail(error)
         }
     }
@@ -37,6 +38,7 @@ extension APIServer {
             submit(generationRequest(.text(text), addSpecialTokens: false, body.options), options: body.options,
                    kind: .chat, echo: nil, promptParam: "messages", request, exchange)
         } catch {
+            registry.remove(request.id)
             exchange.fail(error)
         }
     }
@@ -89,10 +91,13 @@ extension APIServer {
         let registry = registry
         let id = request.id
         let run = GenerationRun(settings: settings, exchange: exchange) { _ in registry.remove(id) }
-        registry.add(id, exchange: exchange)
+        // `handle` registered the request; a client gone since then has nothing to submit.
+        guard registry.contains(id) else { return }
         do {
             let generation = try scheduler.submit(generation) { run.handle($0) }
-            registry.setGeneration(id, generation)
+            // Gone now: the client left during the submission (or the generation already ended,
+            // when the cancel is a no-op).
+            guard registry.setGeneration(id, generation) else { return scheduler.cancel(generation) }
             exchange.addLogFields([("generation", generation.description), ("stream", String(options.stream))])
             run.begin()
         } catch {

@@ -7,8 +7,10 @@ import Synchronization
 /// The OpenAI-compatible API over a scheduler: routing, request ids, API keys, CORS, JSON and
 /// event-stream answers, probes and metrics.
 ///
-/// `handle` runs on the HTTP loop thread and never blocks: it decodes, validates and submits;
-/// answers to generations are written from the engine thread as events arrive.
+/// `handle` runs on the HTTP loop thread and never blocks: routing, keys and probes answer there;
+/// the routes whose work grows with the request (JSON decoding, chat templates, tokenization) run
+/// on `work`, so one large prompt does not hold up every other connection. Answers to generations
+/// are written from the engine thread as events arrive.
 public final class APIServer: HTTPRequestHandler {
     /// The model being served: set once it is loaded, so the listener can answer /live (and 503
     /// elsewhere) while a checkpoint converts or a bundle loads.
@@ -32,6 +34,8 @@ public final class APIServer: HTTPRequestHandler {
     private let readiness = Mutex(Readiness.starting)
     private let served = Mutex<Served?>(nil)
     private let httpStatistics = Mutex<(@Sendable () -> HTTPStatistics?)?>(nil)
+    /// Decodes, renders and tokenizes requests off the loop thread.
+    private let work = DispatchQueue(label: "shiftadd.api", qos: .userInitiated, attributes: .concurrent)
 
     /// A handler with no model yet: /live answers, everything that needs the model answers 503
     /// until `attach` and `setReady(true)`.
@@ -113,12 +117,17 @@ public final class APIServer: HTTPRequestHandler {
             return exchange.fail(readinessError ?? .unavailable("the server is not ready yet", code: "not_ready"))
         }
         switch route {
-        case .completions: completions(request, exchange)
-        case .chatCompletions: chatCompletions(request, exchange)
+        case .completions, .chatCompletions:
+            // Registered here, on the loop thread, so a disconnect that comes before `work` gets to
+            // the request still finds it (and the request is then never submitted).
+            registry.add(request.id, exchange: exchange)
+            work.async { [self] in
+                if route == .completions { completions(request, exchange) } else { chatCompletions(request, exchange) }
+            }
         case .models: exchange.respond(json: .object([("object", .string("list")), ("data", .array([modelObject]))]))
         case .model: model(request, exchange)
-        case .tokenize: tokenize(request, exchange)
-        case .detokenize: detokenize(request, exchange)
+        case .tokenize: work.async { [self] in tokenize(request, exchange) }
+        case .detokenize: work.async { [self] in detokenize(request, exchange) }
         case .live: exchange.respond(json: .object([("status", .string("ok"))]))
         case .health, .ready: probe(exchange)
         case .metrics: renderMetrics(exchange)

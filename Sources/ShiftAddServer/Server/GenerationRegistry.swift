@@ -3,8 +3,9 @@ import ShiftAddScheduler
 import Synchronization
 
 /// The generations in flight by HTTP request, so a client that goes away cancels its own. Entries
-/// are added before submission and get their generation id after it, so an event stream that
-/// finishes before `submit` returns cannot leave an entry behind.
+/// are added when the request arrives and get their generation id after submission, so an event
+/// stream that finishes before `submit` returns cannot leave an entry behind, and a client that
+/// leaves before its request is submitted is noticed.
 final class GenerationRegistry: Sendable {
     struct Entry: Sendable {
         let exchange: Exchange
@@ -19,9 +20,18 @@ final class GenerationRegistry: Sendable {
         entries.withLock { $0[id] = Entry(exchange: exchange, generation: nil) }
     }
 
-    /// Records the submitted generation, unless it already finished and was removed.
-    func setGeneration(_ id: HTTPRequestID, _ generation: GenerationID) {
-        entries.withLock { e in e[id]?.generation = generation }
+    func contains(_ id: HTTPRequestID) -> Bool {
+        entries.withLock { $0[id] != nil }
+    }
+
+    /// Records the submitted generation; false when the entry is gone (the generation already
+    /// finished, or the client left).
+    func setGeneration(_ id: HTTPRequestID, _ generation: GenerationID) -> Bool {
+        entries.withLock { e in
+            guard e[id] != nil else { return false }
+            e[id]?.generation = generation
+            return true
+        }
     }
 
     @discardableResult
