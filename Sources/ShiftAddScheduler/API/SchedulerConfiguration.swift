@@ -2,9 +2,11 @@
 public struct SchedulerConfiguration: Sendable, Equatable {
     /// Tokens per engine step, decode and prefill together (at most the model's `maxBatchTokens`).
     public var maxBatchTokens = 512
-    /// Prompt tokens per step while other sequences are decoding: a long prompt then arrives in
-    /// small chunks, so the running streams' inter-token latency stays near its usual value. With
-    /// nothing decoding, prefill uses the whole `maxBatchTokens`.
+    /// Most prompt tokens per step while other sequences are decoding: a long prompt then arrives in
+    /// small chunks, so the running streams' inter-token latency stays near its usual value. Within
+    /// this ceiling the engine sizes each chunk by measurement (`PrefillPacer`: a step that also
+    /// computes prompt tokens should take at most 1.5× a decode-only step). With nothing decoding,
+    /// prefill uses the whole `maxBatchTokens`.
     public var prefillTokensWhileDecoding = 64
     /// Sequences in the batch at once; capped at `maxBatchTokens` (each decodes one token per step).
     public var maxRunning = 64

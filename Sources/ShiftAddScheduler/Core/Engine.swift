@@ -33,6 +33,7 @@ final class Engine: @unchecked Sendable {
     private var prefillCursor: UInt64 = 0
     private var preemptions = 0
     private var steps = 0
+    private var pacer: PrefillPacer
 
     init(model: QuantizedModel, tokenizer: Tokenizer, blocks: BlockManager, limits: Limits,
          observer: (@Sendable (SchedulerEvent) -> Void)?, mailbox: Locked<Mailbox>) {
@@ -40,6 +41,7 @@ final class Engine: @unchecked Sendable {
         self.tokenizer = tokenizer
         self.blocks = blocks
         self.limits = limits
+        pacer = PrefillPacer(maxTokens: limits.prefillTokensWhileDecoding)
         self.observer = observer
         self.mailbox = mailbox
     }
@@ -92,12 +94,21 @@ final class Engine: @unchecked Sendable {
         // Admission and planning changed the queue and the blocks: visible before the forward pass.
         publish()
         guard !plan.isEmpty else { return false }
+        let decodes = plan.count { $0.seq.isDecoding }
+        let promptTokens = plan.reduce(0) { $0 + ($1.seq.isDecoding ? 0 : $1.count) }
         let entries = plan.map { seq, n in
             ForwardEntry(tokens: seq.tokens(seq.computed..<(seq.computed + n)), blocks: seq.blocks, start: seq.computed,
                          logits: seq.computed + n == seq.count ? .last : .none)
         }
+        let forwardStarted = clock.now
         let logits = model.forward(entries, cache: blocks.cache)
         let computedAt = clock.now
+        let forwardSeconds = (computedAt - forwardStarted).seconds
+        if promptTokens == 0 {
+            pacer.decoded(seconds: forwardSeconds)
+        } else if decodes > 0 {
+            pacer.mixed(seconds: forwardSeconds, promptTokens: promptTokens)
+        }
         let vocab = model.config.vocabSize
         var row = 0
         for (seq, n) in plan {
@@ -174,7 +185,7 @@ final class Engine: @unchecked Sendable {
         }
         let prefilling = running.filter { !$0.isDecoding }
         guard !prefilling.isEmpty else { return plan }
-        if !plan.isEmpty { budget = min(budget, limits.prefillTokensWhileDecoding) }
+        if !plan.isEmpty { budget = min(budget, pacer.budget) }
         let start = prefilling.firstIndex { $0.id.rawValue > prefillCursor } ?? 0
         prefillCursor = prefilling[start].id.rawValue
         for k in prefilling.indices where budget > 0 {
