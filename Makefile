@@ -35,6 +35,8 @@ help:
 	@echo "make model  fetch and verify the default model into $(MODEL_DIR)"
 	@echo "make deps   install missing Debian packages"
 	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
+	@echo "make fuzz   each fuzz target for FUZZ_SECONDS (default 60); make test-sanitize: tests under sanitizers"
+	@echo "make soak   SOAK_SECONDS (default 1800) of mixed load on the server; checks memory, descriptors, metrics"
 
 # Installs only the Debian packages that are missing.
 deps:
@@ -138,3 +140,12 @@ fuzz: deps model
 # ThreadSanitizer; each in its own scratch path under .build/sanitize/.
 test-sanitize: deps model
 	SANITIZE_FILTER="$(SANITIZE_FILTER)" Scripts/test-sanitize.sh
+
+# Soak test: SOAK_SECONDS of mixed and misbehaving HTTP/1.1 and h2c clients against the default
+# model, then memory, open descriptors and /metrics checked; summary in .build/soak/summary.json.
+SOAK_SECONDS ?= 1800
+
+.PHONY: soak
+
+soak: build model
+	SOAK_SECONDS=$(SOAK_SECONDS) Scripts/soak.sh "$(BIN)/shiftadd" "$(MODEL)"
