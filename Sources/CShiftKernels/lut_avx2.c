@@ -38,7 +38,7 @@ TARGET static inline float max8(__m256 v) {
     return _mm_cvtss_f32(m);
 }
 
-TARGET void sa_lut_build_token_avx2(sa_lut *lut, const float *x, int t) {
+TARGET void sa_lut_build_token_avx2(sa_lut *lut, sa_lut_scratch *scratch, const float *x, int t) {
     const __m256i m0 = subtract_mask(0), m1 = subtract_mask(1), m2 = subtract_mask(2);
     const __m256i m3 = _mm256_set1_epi32((int)0x80000000u);
     const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
@@ -46,7 +46,7 @@ TARGET void sa_lut_build_token_avx2(sa_lut *lut, const float *x, int t) {
     int8_t *tables = lut->tables + (size_t)t * lut->token_bytes;
     for (int g = 0; g < lut->ngroups; g++) {
         int padded;
-        const float *xg = sa_lut_group_activations(lut, x, g, &padded);
+        const float *xg = sa_lut_group_activations(lut, scratch, x, g, &padded);
         int blocks = padded / 4;
         __m256 largest = _mm256_setzero_ps();
         for (int s = 0; s < blocks; s++) {
@@ -54,15 +54,15 @@ TARGET void sa_lut_build_token_avx2(sa_lut *lut, const float *x, int t) {
             __m256 e = _mm256_add_ps(signed_broadcast(v[0], m0), signed_broadcast(v[1], m1));
             e = _mm256_add_ps(e, signed_broadcast(v[2], m2));
             e = _mm256_add_ps(e, signed_broadcast(v[3], m3));
-            _mm256_store_ps(lut->sums + 8 * s, e);
+            _mm256_store_ps(scratch->sums + 8 * s, e);
             largest = _mm256_max_ps(largest, _mm256_and_ps(e, magnitude));
         }
         float m = max8(largest);
         __m256 inverse = _mm256_set1_ps(sa_table_inverse_step(m));
         int8_t *tg = tables + (size_t)g * lut->chunks_per_group * SA_CHUNK_TABLE_BYTES;
         for (int s = 0; s < blocks; s += 2) {
-            __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_load_ps(lut->sums + 8 * s), inverse));
-            __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_load_ps(lut->sums + 8 * s + 8), inverse));
+            __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_load_ps(scratch->sums + 8 * s), inverse));
+            __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_load_ps(scratch->sums + 8 * s + 8), inverse));
             __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
             __m128i low = _mm_packs_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
             __m128i high = _mm_sub_epi8(_mm_setzero_si128(), _mm_shuffle_epi8(low, reverse));
@@ -191,7 +191,9 @@ void sa_apply_avx2(const sa_qlinear *q, const sa_lut *lut, float *y, int T, int 
 
 #else
 
-void sa_lut_build_token_avx2(sa_lut *lut, const float *x, int t) { sa_lut_build_token_scalar(lut, x, t); }
+void sa_lut_build_token_avx2(sa_lut *lut, sa_lut_scratch *scratch, const float *x, int t) {
+    sa_lut_build_token_scalar(lut, scratch, x, t);
+}
 
 void sa_apply_avx2(const sa_qlinear *q, const sa_lut *lut, float *y, int T, int block_begin,
                    int block_end) {

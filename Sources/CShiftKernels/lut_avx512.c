@@ -32,14 +32,14 @@ TARGET static inline __m512 signed_activation(__m512 pair, int j, __m512i mask) 
     return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), mask));
 }
 
-TARGET void sa_lut_build_token_avx512(sa_lut *lut, const float *x, int t) {
+TARGET void sa_lut_build_token_avx512(sa_lut *lut, sa_lut_scratch *scratch, const float *x, int t) {
     const __m512i m0 = subtract_mask(0), m1 = subtract_mask(1), m2 = subtract_mask(2);
     const __m512i m3 = _mm512_set1_epi32((int)0x80000000u);
     const __m128i reverse = _mm_setr_epi8(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8);
     int8_t *tables = lut->tables + (size_t)t * lut->token_bytes;
     for (int g = 0; g < lut->ngroups; g++) {
         int padded;
-        const float *xg = sa_lut_group_activations(lut, x, g, &padded);
+        const float *xg = sa_lut_group_activations(lut, scratch, x, g, &padded);
         int blocks = padded / 4;
         __m512 largest = _mm512_setzero_ps();
         for (int s = 0; s < blocks; s += 2) {
@@ -47,14 +47,14 @@ TARGET void sa_lut_build_token_avx512(sa_lut *lut, const float *x, int t) {
             __m512 e = _mm512_add_ps(signed_activation(pair, 0, m0), signed_activation(pair, 1, m1));
             e = _mm512_add_ps(e, signed_activation(pair, 2, m2));
             e = _mm512_add_ps(e, signed_activation(pair, 3, m3));
-            _mm512_store_ps(lut->sums + 8 * s, e);
+            _mm512_store_ps(scratch->sums + 8 * s, e);
             largest = _mm512_max_ps(largest, _mm512_abs_ps(e));
         }
         float m = _mm512_reduce_max_ps(largest);
         __m512 inverse = _mm512_set1_ps(sa_table_inverse_step(m));
         int8_t *tg = tables + (size_t)g * lut->chunks_per_group * SA_CHUNK_TABLE_BYTES;
         for (int s = 0; s < blocks; s += 2) {
-            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_load_ps(lut->sums + 8 * s), inverse));
+            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_load_ps(scratch->sums + 8 * s), inverse));
             __m128i low = _mm512_cvtepi32_epi8(q);
             __m128i high = _mm_sub_epi8(_mm_setzero_si128(), _mm_shuffle_epi8(low, reverse));
             int8_t *dst = tg + (s / 8) * SA_CHUNK_TABLE_BYTES;
@@ -224,7 +224,9 @@ void sa_apply_avx512(const sa_qlinear *q, const sa_lut *lut, float *y, int T, in
 
 #else
 
-void sa_lut_build_token_avx512(sa_lut *lut, const float *x, int t) { sa_lut_build_token_scalar(lut, x, t); }
+void sa_lut_build_token_avx512(sa_lut *lut, sa_lut_scratch *scratch, const float *x, int t) {
+    sa_lut_build_token_scalar(lut, scratch, x, t);
+}
 
 void sa_apply_avx512(const sa_qlinear *q, const sa_lut *lut, float *y, int T, int block_begin,
                      int block_end) {

@@ -48,10 +48,14 @@ struct sa_lut {
     int8_t *tables;     /* [max_tokens][nchunks][128], 64-byte aligned */
     float *scale;       /* [max_tokens][ngroups] quantization steps */
     float *xsum;        /* [max_tokens][ngroups] activation sums (for beta) */
-    float *padded;      /* build scratch: one zero-padded group of activations */
-    float *sums;        /* build scratch: float entries of one group (16 a block, or 8 when
-                         * the builder derives entries 8-15 by symmetry) */
 };
+
+/* Scratch of one table build (one per thread building), 64-byte aligned. */
+typedef struct {
+    float *padded; /* one zero-padded group of activations */
+    float *sums;   /* float entries of one group (16 a block, or 8 when the builder derives
+                    * entries 8-15 by symmetry) */
+} sa_lut_scratch;
 
 /* A row block is a sequence of units of 4 * block_rows bytes: for each group g and plane p,
  * the group's chunks (one unit each), then block_rows float alphas; after the planes of a group
@@ -106,13 +110,19 @@ static inline float sa_table_inverse_step(float m) { return m >= 0x1p-100f ? 127
 static inline float sa_table_step(float m) { return m >= 0x1p-100f ? m / 127.0f : 0.0f; }
 
 /* Group g's activations padded with zeros to whole chunks: x itself when the group already
- * fills its chunks, else a copy in lut->padded. *padded receives the padded length. */
-const float *sa_lut_group_activations(const sa_lut *lut, const float *x, int g, int *padded);
+ * fills its chunks, else a copy in scratch->padded. *padded receives the padded length. */
+const float *sa_lut_group_activations(const sa_lut *lut, sa_lut_scratch *scratch, const float *x, int g, int *padded);
 
-/* Build one token's tables into slot t (x is that token's cols activations). */
-void sa_lut_build_token_scalar(sa_lut *lut, const float *x, int t);
-void sa_lut_build_token_avx2(sa_lut *lut, const float *x, int t);
-void sa_lut_build_token_avx512(sa_lut *lut, const float *x, int t);
+/* Build one token's tables into slot t (x is that token's cols activations). Builds of different
+ * slots may run at the same time, each with its own scratch. */
+void sa_lut_build_token_scalar(sa_lut *lut, sa_lut_scratch *scratch, const float *x, int t);
+void sa_lut_build_token_avx2(sa_lut *lut, sa_lut_scratch *scratch, const float *x, int t);
+void sa_lut_build_token_avx512(sa_lut *lut, sa_lut_scratch *scratch, const float *x, int t);
+
+/* sa_rht(x, 1, n, block, signs) for a block of at least 16 (AVX-512) or 8 (AVX2) dividing n, on
+ * vectors, with the same bits. */
+void sa_lut_rotate_avx512(float *x, size_t n, size_t block, const float *signs);
+void sa_lut_rotate_avx2(float *x, size_t n, size_t block, const float *signs);
 
 /* y rows of row blocks [block_begin, block_end) for tokens [0, T). */
 void sa_apply_scalar(const sa_qlinear *q, const sa_lut *lut, float *y, int T, int block_begin,

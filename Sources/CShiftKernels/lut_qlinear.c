@@ -143,59 +143,80 @@ int sa_qlinear_group_size(const sa_qlinear *q) { return q ? q->group_size : 0; }
 int sa_qlinear_bits(const sa_qlinear *q) { return q ? q->bits : 0; }
 int sa_qlinear_isa(const sa_qlinear *q) { return q ? q->isa : -1; }
 
-/* Products below this many weight bits times tokens run on the caller alone: measured on a
- * 2-core machine, splitting them costs more in hand-off than it gains (192 x 576 x 3 bits, one
- * token: 2.5 us alone, 3.3 us on two threads; 576 x 1536 x 3 bits: 22 us alone, 16 us on two). */
+/* Products below this many weight bits times tokens (summed over the layers of one call) run on
+ * the caller alone: measured on a 2-core machine, splitting them costs more in hand-off than it
+ * gains (192 x 576 x 3 bits, one token: 2.5 us alone, 3.3 us on two threads; 576 x 1536 x 3
+ * bits: 22 us alone, 16 us on two). */
 #define MIN_PARALLEL_WORK (1u << 21)
 
-typedef struct {
-    const sa_qlinear *q;
-    const sa_lut *lut;
-    float *y;
-    int T;
-    int units; /* sets of interleaved blocks */
-    int n_tasks;
-} apply_job;
-
-static void run_blocks(const apply_job *job, int block_begin, int block_end) {
-    switch (job->q->isa) {
+static void run_blocks(const sa_qlinear *q, const sa_lut *lut, float *y, int T, int block_begin, int block_end) {
+    switch (q->isa) {
     case SA_ISA_AVX512:
-        sa_apply_avx512(job->q, job->lut, job->y, job->T, block_begin, block_end);
+        sa_apply_avx512(q, lut, y, T, block_begin, block_end);
         break;
     case SA_ISA_AVX2:
-        sa_apply_avx2(job->q, job->lut, job->y, job->T, block_begin, block_end);
+        sa_apply_avx2(q, lut, y, T, block_begin, block_end);
         break;
     default:
-        sa_apply_scalar(job->q, job->lut, job->y, job->T, block_begin, block_end);
+        sa_apply_scalar(q, lut, y, T, block_begin, block_end);
         break;
     }
 }
 
-/* Task i takes a contiguous range of whole interleaved sets (so each set is read as one
- * stream by one thread); every row is computed by one task. */
+typedef struct {
+    const sa_qlinear *const *qs;
+    float *const *ys;
+    const sa_lut *lut;
+    int T;
+    int first_task[SA_MAX_LAYERS_PER_APPLY + 1]; /* layer i's tasks are [first_task[i], first_task[i + 1]) */
+} apply_job;
+
+/* Sets of interleaved blocks of a layer: the unit its rows are split in. */
+static int units_of(const sa_qlinear *q) { return (q->nblocks + q->ways - 1) / q->ways; }
+
+/* A task takes a contiguous range of whole interleaved sets of one layer (so each set is read as
+ * one stream by one thread); every row is computed by one task. */
 static void apply_task(void *ctx, int task) {
     const apply_job *job = ctx;
-    int ways = job->q->ways;
-    int u0 = (int)((long long)job->units * task / job->n_tasks);
-    int u1 = (int)((long long)job->units * (task + 1) / job->n_tasks);
-    int b1 = u1 * ways < job->q->nblocks ? u1 * ways : job->q->nblocks;
-    run_blocks(job, u0 * ways, b1);
+    int i = 0;
+    while (task >= job->first_task[i + 1]) i++;
+    const sa_qlinear *q = job->qs[i];
+    const int part = task - job->first_task[i], parts = job->first_task[i + 1] - job->first_task[i];
+    const int units = units_of(q);
+    int u0 = (int)((long long)units * part / parts);
+    int u1 = (int)((long long)units * (part + 1) / parts);
+    int b1 = u1 * q->ways < q->nblocks ? u1 * q->ways : q->nblocks;
+    run_blocks(q, job->lut, job->ys[i], job->T, u0 * q->ways, b1);
+}
+
+int sa_qlinear_apply_many(const sa_qlinear *const *qs, float *const *ys, int count, const sa_lut *lut, int T,
+                          sa_threadpool *pool) {
+    if (!qs || !ys || !lut || count < 1 || count > SA_MAX_LAYERS_PER_APPLY || T < 1) return SA_ERR_ARGUMENT;
+    size_t work = 0;
+    for (int i = 0; i < count; i++) {
+        const sa_qlinear *q = qs[i];
+        if (!q || !ys[i]) return SA_ERR_ARGUMENT;
+        if (lut->cols != q->cols || lut->group_size != q->group_size || T > lut->tokens) return SA_ERR_MISMATCH;
+        work += (size_t)q->rows * (size_t)q->cols * (size_t)q->bits * (size_t)T;
+    }
+    const int threads = pool ? sa_threadpool_size(pool) : 1;
+    const int split = threads > 1 && work >= MIN_PARALLEL_WORK;
+    apply_job job = {qs, ys, lut, T, {0}};
+    for (int i = 0; i < count; i++) {
+        int units = units_of(qs[i]);
+        int parts = !split ? 1 : units < 4 * threads ? units : 4 * threads;
+        job.first_task[i + 1] = job.first_task[i] + parts;
+    }
+    if (!split || job.first_task[count] == 1) {
+        for (int i = 0; i < count; i++) run_blocks(qs[i], lut, ys[i], T, 0, qs[i]->nblocks);
+        return SA_OK;
+    }
+    return sa_threadpool_run(pool, job.first_task[count], apply_task, &job);
 }
 
 int sa_qlinear_apply(const sa_qlinear *q, const sa_lut *lut, float *y, int T, sa_threadpool *pool) {
-    if (!q || !lut || !y || T < 1) return SA_ERR_ARGUMENT;
-    if (lut->cols != q->cols || lut->group_size != q->group_size || T > lut->tokens) {
-        return SA_ERR_MISMATCH;
-    }
-    int threads = pool ? sa_threadpool_size(pool) : 1;
-    apply_job job = {q, lut, y, T, (q->nblocks + q->ways - 1) / q->ways, 1};
-    size_t work = (size_t)q->rows * (size_t)q->cols * (size_t)q->bits * (size_t)T;
-    if (threads <= 1 || job.units == 1 || work < MIN_PARALLEL_WORK) {
-        run_blocks(&job, 0, q->nblocks);
-        return SA_OK;
-    }
-    job.n_tasks = job.units < 4 * threads ? job.units : 4 * threads;
-    return sa_threadpool_run(pool, job.n_tasks, apply_task, &job);
+    if (!q || !y) return SA_ERR_ARGUMENT;
+    return sa_qlinear_apply_many(&q, &y, 1, lut, T, pool);
 }
 
 int sa_qlinear_forward(const sa_qlinear *q, sa_lut *lut, const float *x, float *y, int T,

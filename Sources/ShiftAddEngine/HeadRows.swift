@@ -3,11 +3,16 @@
 enum HeadRows {
     /// The rows of `x` ([tokens][width]) for sequences of `counts` new tokens, packed.
     static func select(_ x: [Float], width: Int, counts: [Int], all: Bool) -> (rows: Int, values: [Float]) {
-        select(x, width: width, counts: counts, modes: Array(repeating: all ? .all : .last, count: counts.count))
+        let picked = rows(counts: counts, modes: Array(repeating: all ? .all : .last, count: counts.count))
+        var selected = [Float](repeating: 0, count: picked.count * width)
+        for (i, src) in picked.enumerated() {
+            for d in 0..<width { selected[i * width + d] = x[src * width + d] }
+        }
+        return (picked.count, selected)
     }
 
-    /// The rows each sequence asks for: none, its last new token, or all of them.
-    static func select(_ x: [Float], width: Int, counts: [Int], modes: [ForwardEntry.Logits]) -> (rows: Int, values: [Float]) {
+    /// Indices of the rows each sequence asks for, in batch order: none, its last new token, or all.
+    static func rows(counts: [Int], modes: [ForwardEntry.Logits]) -> [Int] {
         var rows: [Int] = []
         var r = 0
         for (n, mode) in zip(counts, modes) {
@@ -18,10 +23,6 @@ enum HeadRows {
             }
             r += n
         }
-        var selected = [Float](repeating: 0, count: rows.count * width)
-        for (i, src) in rows.enumerated() {
-            for d in 0..<width { selected[i * width + d] = x[src * width + d] }
-        }
-        return (rows.count, selected)
+        return rows
     }
 }

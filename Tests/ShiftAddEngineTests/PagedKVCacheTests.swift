@@ -5,7 +5,9 @@ import Testing
     @Test func reserveTakesExactlyTheBlocksNeeded() {
         let cache = PagedKVCache(layers: 2, kvDim: 8, blockSize: 4, blockCount: 6)
         #expect(cache.freeBlocks == 6)
-        #expect(cache.bytesPerBlock == 2 * 2 * 4 * 8 * 4)
+        // Keys and values, 2 layers, 4 positions, 8 fp16 elements each.
+        #expect(cache.bytesPerBlock == 2 * 2 * 4 * 8 * 2)
+        #expect(PagedKVCache.bytesPerBlock(layers: 2, kvDim: 8, blockSize: 4) == cache.bytesPerBlock)
         let s = PagedSequence(cache: cache)
         #expect(s.reserve(0))
         #expect(s.blocks.isEmpty)

@@ -90,8 +90,17 @@ sa_lut *sa_lut_create(int max_tokens, int cols, int group_size, int isa, int *er
 void sa_lut_free(sa_lut *lut);
 
 /* Builds the tables of T tokens, x row-major [T][cols] of finite values (1 <= T <= max_tokens),
- * replacing the previous contents. Not safe to run while the table is being applied. */
+ * replacing the previous contents. Not safe to run while the table is being applied. Returns
+ * SA_OK, SA_ERR_ARGUMENT or SA_ERR_MEMORY (build scratch). */
 int sa_lut_build(sa_lut *lut, const float *x, int T);
+
+/* sa_lut_build with the tokens split over `pool` (NULL: the caller alone); when `signs` is not
+ * NULL each token's activations are first rotated in place by sa_rht(x_t, 1, cols,
+ * rotation_block, signs) (shiftadd_hadamard.h), as a bundle converted with rotation needs. The
+ * tables equal sa_lut_build's of the rotated x. Returns SA_OK, SA_ERR_ARGUMENT (also for a
+ * rotation sa_rht rejects), or SA_ERR_MEMORY; on failure the table holds no tokens. */
+int sa_lut_build_threaded(sa_lut *lut, float *x, int T, const float *signs, size_t rotation_block,
+                          sa_threadpool *pool);
 
 /* Tokens held by the last build (0 before the first). */
 int sa_lut_tokens(const sa_lut *lut);
@@ -108,6 +117,18 @@ float sa_lut_scale(const sa_lut *lut, int t, int g);
  * times tokens); the result does not depend on the split. Returns SA_OK, SA_ERR_ARGUMENT, or SA_ERR_MISMATCH when the table was built
  * for other columns or another group size, or holds fewer than T tokens. */
 int sa_qlinear_apply(const sa_qlinear *q, const sa_lut *lut, float *y, int T, sa_threadpool *pool);
+
+/* Most layers one sa_qlinear_apply_many call takes. */
+#define SA_MAX_LAYERS_PER_APPLY 8
+
+/* sa_qlinear_apply for `count` layers that read the same table (q, k and v; gate and up) in one
+ * hand-out over the pool: ys[i] ([T][rows of qs[i]]) receives layer qs[i]'s product. Whether the
+ * rows are split over threads depends on the total size, so layers too small to split alone
+ * still run beside each other; results equal separate sa_qlinear_apply calls bit for bit.
+ * Returns as sa_qlinear_apply (SA_ERR_ARGUMENT also for count outside 1 ...
+ * SA_MAX_LAYERS_PER_APPLY). */
+int sa_qlinear_apply_many(const sa_qlinear *const *qs, float *const *ys, int count, const sa_lut *lut, int T,
+                          sa_threadpool *pool);
 
 /* sa_lut_build(lut, x, T) followed by sa_qlinear_apply(q, lut, y, T, pool). */
 int sa_qlinear_forward(const sa_qlinear *q, sa_lut *lut, const float *x, float *y, int T,

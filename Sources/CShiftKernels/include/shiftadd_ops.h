@@ -12,21 +12,26 @@ extern "C" {
 
 /* The fp32 parts of the quantized engine's forward pass: the fp16 output head, RMSNorm, SwiGLU,
  * rotary embeddings and attention over a paged KV cache. All buffers are the caller's; nothing is
- * allocated or retained. Each token's result depends only on that token's inputs, whatever the
- * batch (batch invariance), and on the instruction set only through float summation order. */
+ * retained. Each token's result depends only on that token's inputs, whatever the batch (batch
+ * invariance). The head and attention give the same bits on every instruction set: their dot
+ * products run on 16 lanes (lane l takes elements l, l + 16, ... by fused multiply-adds) folded in
+ * a fixed tree, and attention uses its own exponential (within 2 ulp of exp). */
 
 /* y[t][r] = sum_c w[r][c] * x[t][c] for fp16 weights w [rows][cols] and fp32 x [T][cols];
- * y is [T][rows], overwritten. Each weight row is read once for all T tokens. Splits rows over
- * `pool` (NULL: caller only). `isa` as in shiftadd_cpu.h, or -1 for the best available.
- * Returns SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
+ * y is [T][rows], overwritten. Each weight row is read from memory and converted once for all T
+ * tokens. Splits rows over `pool` (NULL: caller only). `isa` as in shiftadd_cpu.h, or -1 for the
+ * best available. Returns SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
 int sa_f16_matmul(const uint16_t *w, int rows, int cols, const float *x, int T, float *y,
                   sa_threadpool *pool, int isa);
 
 /* y[t] = x[t] / sqrt(mean(x[t]^2) + eps) * gain, for T rows of `width`. x and y may alias. */
 void sa_rmsnorm(const float *x, const float *gain, float *y, int T, int width, float eps);
 
-/* gate[i] = silu(gate[i]) * up[i] for `count` values. */
-void sa_swiglu(float *gate, const float *up, size_t count);
+/* gate[i] = silu(gate[i]) * up[i] for `count` values, with silu(g) = g * s and the sigmoid s from
+ * e = exp(-|g|) (the attention's exponential): 1 / (1 + e) for g >= 0, e / (1 + e) below, so no
+ * exponential overflows. The same bits on every instruction set; `isa` as for sa_f16_matmul.
+ * Returns SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
+int sa_swiglu(float *gate, const float *up, size_t count, int isa);
 
 /* Rotates `heads` heads of `head_dim` at one position. cos/sin hold head_dim / 2 values for that
  * position. interleaved != 0: pairs (2i, 2i+1); else pairs (i, i + head_dim / 2). */
@@ -42,16 +47,27 @@ int sa_attention_paged(const float *q, float *out, int heads, int kv_heads, int 
                        const float *k_pool, const float *v_pool, const int32_t *block_table,
                        int block_size, int n_positions, float scale, float *scores);
 
-/* sa_attention_paged for T query tokens at once, split over `pool` (NULL: caller only).
- * q, out: [T][heads * head_dim]; tables[t] and n_positions[t] give token t's block table and how
- * many positions it attends to; scores: scratch where max_positions
- * is the largest n_positions[t] (each query head gets its own row, so the scratch is
- * T * heads * max_positions floats). Work is split by (token, head). Returns SA_OK or
- * SA_ERR_ARGUMENT (also when T * heads exceeds SA_THREADPOOL_MAX_TASKS). */
+/* Element type of a cache pool. */
+typedef enum {
+    SA_KV_F32 = 0,
+    SA_KV_F16 = 1 /* written with sa_kv_store_half */
+} sa_kv_type;
+
+/* sa_attention_paged for T query tokens at once, split over `pool` (NULL: caller only), over
+ * pools of `kv_type` elements (fp16 values are converted exactly to fp32 as they are read; the
+ * arithmetic is the same). q, out: [T][heads * head_dim]; tables[t] and n_positions[t] (>= 1)
+ * give token t's block table and how many positions it attends to. Work is split by (token, kv
+ * head), and a kv head's query heads further only when that gives too few tasks for the threads;
+ * the query heads of a task share every key and value read. Scores go to scratch memory each
+ * thread keeps between calls (freed when the thread ends). `isa` as in shiftadd_cpu.h, or -1 for the best available.
+ * Returns SA_OK, SA_ERR_ISA, SA_ERR_MEMORY, or SA_ERR_ARGUMENT (also when T * heads exceeds
+ * SA_THREADPOOL_MAX_TASKS). */
 int sa_attention_paged_batch(const float *q, float *out, int T, int heads, int kv_heads, int head_dim,
-                             const float *k_pool, const float *v_pool, const int32_t *const *tables,
-                             const int *n_positions, int block_size, float scale, float *scores,
-                             int max_positions, sa_threadpool *pool);
+                             const void *k_pool, const void *v_pool, int kv_type, const int32_t *const *tables,
+                             const int *n_positions, int block_size, float scale, sa_threadpool *pool, int isa);
+
+/* Writes n values to the cache as fp16: rounded to nearest even, saturated at +-65504. */
+void sa_kv_store_half(uint16_t *dst, const float *src, size_t n);
 
 #ifdef __cplusplus
 }

@@ -50,37 +50,42 @@ extension QuantizedModel {
         let n = entries.reduce(0) { $0 + $1.tokens.count }
         precondition(n > 0 && n <= maxBatchTokens, "batch of \(n) tokens (limit \(maxBatchTokens))")
         var positions: [Int] = []
-        var tables: [[Int32]] = []
+        var slots: [Int] = []
+        positions.reserveCapacity(n)
+        slots.reserveCapacity(n)
         for e in entries {
             precondition(!e.tokens.isEmpty, "a batch entry without tokens")
             precondition(e.start + e.tokens.count <= c.contextLength, "sequence exceeds the context of \(c.contextLength)")
             precondition(e.start + e.tokens.count <= e.blocks.count * cache.blockSize, "cache space not reserved")
-            for i in 0..<e.tokens.count {
-                positions.append(e.start + i)
-                tables.append(e.blocks)
+            for p in e.start..<(e.start + e.tokens.count) {
+                positions.append(p)
+                slots.append(cache.offset(table: e.blocks, position: p))
             }
         }
-        var x = embed(entries.flatMap(\.tokens))
-        var scratch = ForwardScratch(tokens: n, config: c, maxPositions: positions.max()! + 1)
+        let b = buffers
+        b.reserve(tokens: n)
+        embed(entries.flatMap(\.tokens), into: b.x)
         let attentionTables = AttentionTables(entries.map { ($0.blocks, $0.tokens.count) }, positions: positions)
         for l in 0..<c.layerCount {
-            runBlock(l, x: &x, positions: positions, tables: tables, attentionTables: attentionTables,
-                     cache: cache, scratch: &scratch, profile: profile)
+            runBlock(l, positions: positions, slots: slots, attentionTables: attentionTables, cache: cache, profile: profile)
         }
 
-        let picked = HeadRows.select(x, width: c.dim, counts: entries.map(\.tokens.count),
-                                     modes: entries.map(\.logits))
-        let count = picked.rows
-        guard count > 0 else {
+        let rows = HeadRows.rows(counts: entries.map(\.tokens.count), modes: entries.map(\.logits))
+        guard !rows.isEmpty else {
             profile?.addForward(seconds: EngineProfile.now() - started)
             return []
         }
-        var selected = picked.values
         let headStarted = profile == nil ? 0 : EngineProfile.now()
-        sa_rmsnorm(selected, outputNorm, &selected, Int32(count), Int32(c.dim), c.rmsNormEpsilon)
-        var logits = [Float](repeating: 0, count: count * c.vocabSize)
-        let status = sa_f16_matmul(head, Int32(c.vocabSize), Int32(c.dim), selected, Int32(count), &logits, pool, -1)
-        precondition(status == 0, "output head")
+        for (i, r) in rows.enumerated() {
+            (b.selected + i * c.dim).update(from: b.x + r * c.dim, count: c.dim)
+        }
+        sa_rmsnorm(b.selected, outputNorm, b.selected, Int32(rows.count), Int32(c.dim), c.rmsNormEpsilon)
+        let logits = [Float](unsafeUninitializedCapacity: rows.count * c.vocabSize) { out, initialized in
+            let status = sa_f16_matmul(head, Int32(c.vocabSize), Int32(c.dim), b.selected, Int32(rows.count), out.baseAddress,
+                                       pool, -1)
+            precondition(status == 0, "output head")
+            initialized = rows.count * c.vocabSize
+        }
         if let profile {
             let now = EngineProfile.now()
             profile.add(.head, seconds: now - headStarted)
@@ -90,97 +95,95 @@ extension QuantizedModel {
     }
 
     /// fp16 embedding rows as fp32, [tokens][dim].
-    func embed(_ tokens: [Int]) -> [Float] {
+    func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) {
         let dim = config.dim
-        var x = [Float](repeating: 0, count: tokens.count * dim)
         for (row, t) in tokens.enumerated() {
             precondition(t >= 0 && t < config.vocabSize, "token id \(t) out of range")
             let src = embedding + t * dim
             for d in 0..<dim { x[row * dim + d] = sa_half_to_float(src[d]) }
         }
-        return x
     }
 
-    private func runBlock(_ l: Int, x: inout [Float], positions: [Int], tables: [[Int32]], attentionTables: AttentionTables,
-                          cache: PagedKVCache, scratch s: inout ForwardScratch, profile: EngineProfile?) {
+    /// One decoder block over the batch in `buffers.x`. `slots[t]` is where token t's keys and
+    /// values go in each layer's pool.
+    private func runBlock(_ l: Int, positions: [Int], slots: [Int], attentionTables: AttentionTables,
+                          cache: PagedKVCache, profile: EngineProfile?) {
         let c = config
+        let b = buffers
         let n = positions.count
         let block = blocks[l]
-        sa_rmsnorm(x, block.attentionNorm, &s.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
-        let attnTable = buildTable(&s.normed, width: c.dim, tokens: n, profile: profile)
-        apply(block, .q, table: attnTable, into: &s.q, tokens: n, profile: profile)
-        apply(block, .k, table: attnTable, into: &s.k, tokens: n, profile: profile)
-        apply(block, .v, table: attnTable, into: &s.v, tokens: n, profile: profile)
+        sa_rmsnorm(b.x, block.attentionNorm, b.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
+        let attnTable = buildTable(b.normed, width: c.dim, tokens: n, profile: profile)
+        apply(block, [.q, .k, .v], table: attnTable, into: [b.q, b.k, b.v], tokens: n, profile: profile)
 
         let attentionStarted = profile == nil ? 0 : EngineProfile.now()
         let half = c.headDim / 2
-        for t in 0..<n {
-            let p = positions[t]
-            cosines.withUnsafeBufferPointer { cs in
-                sines.withUnsafeBufferPointer { sn in
-                    let interleaved: Int32 = c.ropeStyle == .interleaved ? 1 : 0
-                    s.q.withUnsafeMutableBufferPointer {
-                        sa_rope($0.baseAddress! + t * c.qDim, Int32(c.headCount), Int32(c.headDim), cs.baseAddress! + p * half, sn.baseAddress! + p * half, interleaved)
-                    }
-                    s.k.withUnsafeMutableBufferPointer {
-                        sa_rope($0.baseAddress! + t * c.kvDim, Int32(c.kvHeadCount), Int32(c.headDim), cs.baseAddress! + p * half, sn.baseAddress! + p * half, interleaved)
-                    }
+        let interleaved: Int32 = c.ropeStyle == .interleaved ? 1 : 0
+        let keys = cache.keys[l], values = cache.values[l]
+        cosines.withUnsafeBufferPointer { cs in
+            sines.withUnsafeBufferPointer { sn in
+                for t in 0..<n {
+                    let angle = positions[t] * half
+                    sa_rope(b.q + t * c.qDim, Int32(c.headCount), Int32(c.headDim), cs.baseAddress! + angle, sn.baseAddress! + angle, interleaved)
+                    sa_rope(b.k + t * c.kvDim, Int32(c.kvHeadCount), Int32(c.headDim), cs.baseAddress! + angle, sn.baseAddress! + angle, interleaved)
+                    sa_kv_store_half(keys + slots[t], b.k + t * c.kvDim, c.kvDim)
+                    sa_kv_store_half(values + slots[t], b.v + t * c.kvDim, c.kvDim)
                 }
             }
-            let o = cache.offset(table: tables[t], position: p)
-            s.k.withUnsafeBufferPointer { (cache.keys[l] + o).update(from: $0.baseAddress! + t * c.kvDim, count: c.kvDim) }
-            s.v.withUnsafeBufferPointer { (cache.values[l] + o).update(from: $0.baseAddress! + t * c.kvDim, count: c.kvDim) }
         }
-        attend(layer: l, tables: attentionTables, cache: cache, scratch: &s)
+        let status = sa_attention_paged_batch(b.q, b.attention, Int32(n), Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim),
+                                              keys, values, Int32(SA_KV_F16.rawValue), attentionTables.pointers, attentionTables.counts, Int32(cache.blockSize),
+                                              1 / Float(c.headDim).squareRoot(), pool, -1)
+        precondition(status == 0, "attention")
         profile?.add(.attention, seconds: EngineProfile.now() - attentionStarted)
 
-        let outTable = buildTable(&s.attention, width: c.qDim, tokens: n, profile: profile)
-        apply(block, .o, table: outTable, into: &s.projected, tokens: n, profile: profile)
-        for i in 0..<(n * c.dim) { x[i] += s.projected[i] }
+        let outTable = buildTable(b.attention, width: c.qDim, tokens: n, profile: profile)
+        apply(block, [.o], table: outTable, into: [b.projected], tokens: n, profile: profile)
+        for i in 0..<(n * c.dim) { b.x[i] += b.projected[i] }
 
-        sa_rmsnorm(x, block.ffnNorm, &s.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
-        let mlpTable = buildTable(&s.normed, width: c.dim, tokens: n, profile: profile)
-        apply(block, .gate, table: mlpTable, into: &s.gate, tokens: n, profile: profile)
-        apply(block, .up, table: mlpTable, into: &s.up, tokens: n, profile: profile)
-        sa_swiglu(&s.gate, s.up, n * c.hiddenDim)
-        let downTable = buildTable(&s.gate, width: c.hiddenDim, tokens: n, profile: profile)
-        apply(block, .down, table: downTable, into: &s.projected, tokens: n, profile: profile)
-        for i in 0..<(n * c.dim) { x[i] += s.projected[i] }
+        sa_rmsnorm(b.x, block.ffnNorm, b.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
+        let mlpTable = buildTable(b.normed, width: c.dim, tokens: n, profile: profile)
+        apply(block, [.gate, .up], table: mlpTable, into: [b.gate, b.up], tokens: n, profile: profile)
+        let swiglu = sa_swiglu(b.gate, b.up, n * c.hiddenDim, -1)
+        precondition(swiglu == 0, "swiglu")
+        let downTable = buildTable(b.gate, width: c.hiddenDim, tokens: n, profile: profile)
+        apply(block, [.down], table: downTable, into: [b.projected], tokens: n, profile: profile)
+        for i in 0..<(n * c.dim) { b.x[i] += b.projected[i] }
     }
 
-    /// Rotates the rows of `input` (when the bundle was converted with rotation) and builds the
-    /// lookup tables every projection reading this input shares.
-    private func buildTable(_ input: inout [Float], width: Int, tokens: Int, profile: EngineProfile?) -> OpaquePointer {
+    /// Rotates the rows of `input` in place (when the bundle was converted with rotation) and
+    /// builds the lookup tables every projection reading this input shares, tokens split over
+    /// the pool.
+    private func buildTable(_ input: UnsafeMutablePointer<Float>, width: Int, tokens: Int, profile: EngineProfile?) -> OpaquePointer {
         let started = profile == nil ? 0 : EngineProfile.now()
         defer { profile?.add(.tables, seconds: EngineProfile.now() - started) }
-        if let signs = rotations[width] {
-            let status = sa_rht(&input, tokens, width, rotationBlock, signs)
-            precondition(status == 0, "rotation of width \(width)")
-        }
         let table = tables[width]!
-        let status = sa_lut_build(table, input, Int32(tokens))
-        precondition(status == 0, "table build of width \(width)")
+        let status: Int32
+        if let signs = rotations[width] {
+            status = signs.withUnsafeBufferPointer {
+                sa_lut_build_threaded(table, input, Int32(tokens), $0.baseAddress, rotationBlock, pool)
+            }
+        } else {
+            status = sa_lut_build_threaded(table, input, Int32(tokens), nil, 0, pool)
+        }
+        precondition(status == 0, "rotation and table build of width \(width)")
         return table
     }
 
-    private func apply(_ block: QuantizedBlock, _ p: TensorName.Projection, table: OpaquePointer, into y: inout [Float], tokens: Int,
-                       profile: EngineProfile?) {
+    /// The projections `ps` that read `table`, in one hand-out over the pool, into `ys`.
+    private func apply(_ block: QuantizedBlock, _ ps: [TensorName.Projection], table: OpaquePointer,
+                       into ys: [UnsafeMutablePointer<Float>], tokens: Int, profile: EngineProfile?) {
         let started = profile == nil ? 0 : EngineProfile.now()
-        let status = sa_qlinear_apply(block.projections[p]!, table, &y, Int32(tokens), pool)
+        let layers: [OpaquePointer?] = ps.map { block.projections[$0]! }
+        let outputs: [UnsafeMutablePointer<Float>?] = ys
+        let status = sa_qlinear_apply_many(layers, outputs, Int32(ps.count), table, Int32(tokens), pool)
         profile?.add(.lookups, seconds: EngineProfile.now() - started)
-        precondition(status == 0, "projection \(p)")
-        if let bias = block.biases[p] {
-            for t in 0..<tokens { for i in bias.indices { y[t * bias.count + i] += bias[i] } }
+        precondition(status == 0, "projections \(ps)")
+        for (p, y) in zip(ps, ys) {
+            if let bias = block.biases[p] {
+                for t in 0..<tokens { for i in bias.indices { y[t * bias.count + i] += bias[i] } }
+            }
         }
-    }
-
-    private func attend(layer l: Int, tables: AttentionTables, cache: PagedKVCache, scratch s: inout ForwardScratch) {
-        let c = config
-        let status = sa_attention_paged_batch(s.q, &s.attention, Int32(tables.counts.count), Int32(c.headCount), Int32(c.kvHeadCount),
-                                              Int32(c.headDim), cache.keys[l], cache.values[l], tables.pointers, tables.counts,
-                                              Int32(cache.blockSize),
-                                              1 / Float(c.headDim).squareRoot(), &s.scores, Int32(s.maxPositions), pool)
-        precondition(status == 0, "attention")
     }
 }
 
@@ -194,11 +197,12 @@ final class AttentionTables {
     init(_ sequences: [(blocks: [Int32], tokens: Int)], positions: [Int]) {
         var storage: [UnsafeMutablePointer<Int32>] = []
         var pointers: [UnsafePointer<Int32>?] = []
+        pointers.reserveCapacity(positions.count)
         for (blocks, tokens) in sequences {
             let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(blocks.count, 1))
             p.update(from: blocks, count: blocks.count)
             storage.append(p)
-            pointers += Array(repeating: UnsafePointer(p), count: tokens)
+            for _ in 0..<tokens { pointers.append(UnsafePointer(p)) }
         }
         self.storage = storage
         self.pointers = pointers
@@ -206,23 +210,4 @@ final class AttentionTables {
     }
 
     deinit { storage.forEach { $0.deallocate() } }
-}
-
-/// Activation buffers of one forward pass, sized for its token count.
-struct ForwardScratch {
-    var normed, q, k, v, attention, projected, gate, up, scores: [Float]
-    let maxPositions: Int
-
-    init(tokens n: Int, config c: ModelConfig, maxPositions: Int) {
-        normed = [Float](repeating: 0, count: n * c.dim)
-        q = [Float](repeating: 0, count: n * c.qDim)
-        k = [Float](repeating: 0, count: n * c.kvDim)
-        v = k
-        attention = q
-        projected = normed
-        gate = [Float](repeating: 0, count: n * c.hiddenDim)
-        up = gate
-        self.maxPositions = maxPositions
-        scores = [Float](repeating: 0, count: n * c.headCount * maxPositions)
-    }
 }

@@ -26,11 +26,14 @@ public final class QuantizedModel {
     let tables: [Int: OpaquePointer]
     let cosines: [Float]
     let sines: [Float]
+    /// Activations of the forward passes, kept between them.
+    let buffers: ForwardBuffers
 
     public init(bundle: WeightBundle, threads: Int, maxBatchTokens: Int = 512) throws {
         let m = bundle.manifest
         let c = m.config
         config = c
+        buffers = ForwardBuffers(config: c)
         self.bundle = bundle
         self.maxBatchTokens = maxBatchTokens
         var err: Int32 = 0
@@ -88,6 +91,12 @@ public final class QuantizedModel {
     /// A paged cache for this model holding `blocks` blocks of `blockSize` positions.
     public func makeCache(blocks: Int, blockSize: Int = 16) -> PagedKVCache {
         PagedKVCache(layers: config.layerCount, kvDim: config.kvDim, blockSize: blockSize, blockCount: blocks)
+    }
+
+    /// Bytes one cache block of `blockSize` positions takes (keys and values of every layer), for
+    /// sizing a cache to a memory budget.
+    public func cacheBytesPerBlock(blockSize: Int = 16) -> Int {
+        PagedKVCache.bytesPerBlock(layers: config.layerCount, kvDim: config.kvDim, blockSize: blockSize)
     }
 
     /// Bytes of kernel-native weights and tables the model holds beyond the bundle.
