@@ -288,6 +288,8 @@ void sah_conn_check_timeouts(sah_conn *conn, int64_t now) {
         break;
     case SAH_PROTO_H2:
         timed_out |= sah_h2_idle(conn) && expired(now, conn->last_active_ms, o->idle_timeout_ms);
+        /* Response bytes held back by a flow-control window the client never opens. */
+        timed_out |= conn->h2.pending_bytes > 0 && expired(now, conn->h2.pending_progress_ms, o->idle_timeout_ms);
         break;
     }
     if (timed_out) sah_conn_close(conn);

@@ -18,6 +18,7 @@ static ssize_t read_pending(nghttp2_session *session, int32_t stream_id, uint8_t
     if (n) memcpy(buf, sah_buf_bytes(&req->pending), n);
     sah_buf_consume(&req->pending, n);
     conn->h2.pending_bytes -= n;
+    if (n) conn->h2.pending_progress_ms = conn->server->now_ms;
     if (req->pending.len == 0) {
         if (req->resp == SAH_RESP_FINISHED) {
             *data_flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -68,6 +69,7 @@ static int submit(sah_conn *conn, sah_req *req, int status, const sa_http_header
 
 static int append_pending(sah_conn *conn, sah_req *req, const uint8_t *bytes, size_t len) {
     if (sah_buf_append(&req->pending, bytes, len) < 0) return -1;
+    if (conn->h2.pending_bytes == 0) conn->h2.pending_progress_ms = conn->server->now_ms;
     conn->h2.pending_bytes += len;
     return 0;
 }

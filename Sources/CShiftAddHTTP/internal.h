@@ -195,6 +195,7 @@ typedef struct sah_h2 {
     nghttp2_session *session;
     sah_req *reqs;            /* every stream with a request, dispatched or not */
     size_t pending_bytes;     /* sum of the requests' pending buffers */
+    int64_t pending_progress_ms; /* pending bytes last taken by nghttp2, or became non-zero */
     size_t body_bytes;        /* sum of the request bodies still being received */
     uint32_t resets;          /* RST_STREAM frames in the current window */
     int64_t reset_window_start_ms;

@@ -140,6 +140,23 @@ struct LifecycleTests {
         #expect(handler.cancelled.isEmpty)
     }
 
+    /// An HTTP/2 client whose flow-control window stays shut gets none of its response; once the
+    /// held-back bytes have waited the idle timeout, the connection goes and the request with it.
+    @Test("a response held back by a window the client never opens times out")
+    func closedWindowTimesOut() async throws {
+        let (server, handler) = try makeServer { $0.idleTimeout = .seconds(1) }
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port)
+        let noWindow = H2.frame(.settings, stream: 0, payload: [0, 4] + H2.bigEndian(0))
+        try connection.send(H2.preface + noWindow + H2.request(stream: 1, path: "/stream?n=3"))
+        #expect(await eventually { handler.request(path: "/stream") != nil })
+        let id = try #require(handler.request(path: "/stream")).id
+        #expect(connection.receiveUntilClosed())
+        #expect(!H2.frames(in: connection.buffer).contains { $0.type == H2.FrameType.data.rawValue && !$0.payload.isEmpty })
+        #expect(handler.isCancelled(id))
+        #expect(await eventually { server.statistics().openRequests == 0 && server.statistics().openConnections == 0 })
+    }
+
     @Test("a client that does not read loses its stream once the output cap is reached", arguments: [false, true])
     func outputCap(http2: Bool) async throws {
         let (server, handler) = try makeServer { $0.maxOutputBytesPerConnection = 512 * 1024 }
