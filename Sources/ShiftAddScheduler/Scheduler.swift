@@ -42,8 +42,7 @@ public final class Scheduler: Sendable {
         // Every running sequence decodes one token per step.
         c.maxRunning = min(c.maxRunning, c.maxBatchTokens)
         let context = min(c.contextLength ?? model.config.contextLength, model.config.contextLength)
-        // The engine defines the block layout; a one-block cache reports its size.
-        let blockBytes = model.makeCache(blocks: 1, blockSize: c.blockSize).bytesPerBlock
+        let blockBytes = model.cacheBytesPerBlock(blockSize: c.blockSize)
         let contextBlocks = (context + c.blockSize - 1) / c.blockSize
         let blockCount: Int
         if let bytes = c.kvCacheBytes {
@@ -54,7 +53,7 @@ public final class Scheduler: Sendable {
             }
         } else {
             blockCount = Self.defaultBlockCount(contextBlocks: contextBlocks, maxRunning: c.maxRunning, blockBytes: blockBytes,
-                                                physicalMemory: Int(clamping: ProcessInfo.processInfo.physicalMemory))
+                                                physicalMemory: MemoryLimit.current)
         }
 
         self.tokenizer = tokenizer

@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import ShiftAddScheduler
 import Testing
@@ -156,6 +157,19 @@ import Testing
         defer { s.shutdown() }
         #expect(s.configuration.maxRunning == 32)
         #expect(s.configuration.maxBatchTokens == 32)
+    }
+
+    /// A container's memory limit (cgroup v2 "max" or bytes, v1 bytes) caps what counts as memory.
+    @Test func cgroupLimitsCapTheMemoryTheDefaultsSee() {
+        let physical = 24 << 30
+        #expect(MemoryLimit.effective(physical: physical, cgroupLimits: [nil, nil]) == physical)
+        #expect(MemoryLimit.effective(physical: physical, cgroupLimits: ["max\n", nil]) == physical)
+        #expect(MemoryLimit.effective(physical: physical, cgroupLimits: ["2147483648\n", nil]) == 2 << 30)
+        #expect(MemoryLimit.effective(physical: physical, cgroupLimits: [nil, "1073741824\n"]) == 1 << 30)
+        #expect(MemoryLimit.effective(physical: physical, cgroupLimits: [nil, "9223372036854771712\n"]) == physical)
+        #expect(MemoryLimit.effective(physical: physical, cgroupLimits: ["garbage", "0"]) == physical)
+        #expect(MemoryLimit.current > 0)
+        #expect(MemoryLimit.current <= Int(clamping: ProcessInfo.processInfo.physicalMemory))
     }
 
     /// Default pool: `maxRunning` full contexts, capped at a quarter of memory or 1 GiB, at least one context.
