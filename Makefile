@@ -37,6 +37,7 @@ help:
 	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
 	@echo "make fuzz   each fuzz target for FUZZ_SECONDS (default 60); make test-sanitize: tests under sanitizers"
 	@echo "make soak   SOAK_SECONDS (default 1800) of mixed load on the server; checks memory, descriptors, metrics"
+	@echo "make faults fault injection against the server and converter (root for a tmpfs); .build/faults/summary.json"
 
 # Installs only the Debian packages that are missing.
 deps:
@@ -149,3 +150,11 @@ SOAK_SECONDS ?= 1800
 
 soak: build model
 	SOAK_SECONDS=$(SOAK_SECONDS) Scripts/soak.sh "$(BIN)/shiftadd" "$(MODEL)"
+
+# Fault injection against the server and converter: damaged bundles, a full disk (a tmpfs: needs root),
+# clients that never read, slowloris, 2,000 connections, HTTP/2 floods, SIGTERM under load.
+# Table: .build/faults/summary.json; exits 1 if any fault fails.
+.PHONY: faults
+
+faults: build model
+	Scripts/faults.sh "$(BIN)" "$(MODEL)"
