@@ -13,7 +13,8 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     /// Requests waiting for the batch; more are rejected as overloaded.
     public var maxQueued = 256
     /// KV cache pool size. nil = enough blocks for `maxRunning` full contexts, but at most a quarter
-    /// of physical memory or 1 GiB, and never less than one full context.
+    /// of memory (`MemoryLimit.current`: physical, or a lower cgroup limit) or 1 GiB, and never less
+    /// than one full context.
     public var kvCacheBytes: Int? = nil
     /// Positions per KV block (and per prefix-cache entry).
     public var blockSize = 16
