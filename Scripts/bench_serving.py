@@ -17,7 +17,12 @@ base = urlparse(sys.argv[1])
 
 
 def stream(path, body, out, start_barrier=None):
-    """POSTs a streaming request; appends (arrival_time, text) per SSE chunk to out['events']."""
+    """POSTs a streaming request; appends the arrival time of every token to out['events'].
+
+    A token whose text is empty (part of a multi-byte character, or held back while it could start
+    a stop string) sends no text of its own; counting text chunks would merge it with the next
+    one and show a double gap. Requests here ask for logprobs, so each token is counted where it
+    arrives, by its logprobs entry."""
     conn = http.client.HTTPConnection(base.hostname, base.port, timeout=600)
     if start_barrier:
         start_barrier.wait()
@@ -39,9 +44,10 @@ def stream(path, body, out, start_barrier=None):
             data = json.loads(event[6:])
             if data.get("choices"):
                 c = data["choices"][0]
-                text = c.get("text") if "text" in c else (c.get("delta") or {}).get("content")
-                if text:
-                    events.append(time.perf_counter())
+                logprobs = c.get("logprobs") or {}
+                # Completions list "tokens"; chat completions list "content" entries.
+                tokens = len(logprobs.get("tokens") or logprobs.get("content") or [])
+                events.extend([time.perf_counter()] * tokens)
     conn.close()
 
 
@@ -49,7 +55,7 @@ def run_streams(n, max_tokens, extra=None):
     outs = [dict() for _ in range(n)]
     barrier = threading.Barrier(n)
     body = {"prompt": "Write a long story about a lighthouse keeper.", "max_tokens": max_tokens,
-            "ignore_eos": True, "temperature": 0.8, "stream": True}
+            "ignore_eos": True, "temperature": 0.8, "stream": True, "logprobs": 1}
     threads = [threading.Thread(target=stream, args=("/v1/completions", dict(body, seed=i), outs[i], barrier))
                for i in range(n)]
     start = time.perf_counter()
@@ -88,7 +94,7 @@ long_prompt = " ".join(["the history of the lighthouse and the sea"] * 250)  # ~
 
 def inject_long_prompt():
     time.sleep(1.0)
-    stream("/v1/completions", {"prompt": long_prompt, "max_tokens": 1, "stream": True}, {})
+    stream("/v1/completions", {"prompt": long_prompt, "max_tokens": 1, "stream": True, "logprobs": 1}, {})
 
 
 outs, _, with_prefill = run_streams(8, 96, inject_long_prompt)
@@ -98,11 +104,13 @@ print(f"p99 inter-token latency with the long prompt / without: {pct(with_prefil
 history = " ".join(f"Fact {i}: the keeper lit the lamp at dusk." for i in range(45))  # ~500 tokens
 turn1 = [{"role": "user", "content": history + " Summarize."}]
 first = {}
-stream("/v1/chat/completions", {"messages": turn1, "max_tokens": 16, "temperature": 0, "stream": True}, first)
+stream("/v1/chat/completions", {"messages": turn1, "max_tokens": 16, "temperature": 0, "stream": True,
+                                "logprobs": True}, first)
 reply = "A keeper lit a lamp each dusk."
 turn2 = turn1 + [{"role": "assistant", "content": reply}, {"role": "user", "content": "And then?"}]
 second = {}
-stream("/v1/chat/completions", {"messages": turn2, "max_tokens": 16, "temperature": 0, "stream": True}, second)
+stream("/v1/chat/completions", {"messages": turn2, "max_tokens": 16, "temperature": 0, "stream": True,
+                                "logprobs": True}, second)
 ttft1 = first["events"][0] - first["sent"]
 ttft2 = second["events"][0] - second["sent"]
 print(f"chat turn 1 time to first token {ttft1 * 1e3:.0f} ms, turn 2 {ttft2 * 1e3:.0f} ms, ratio {ttft2 / ttft1:.2f}")

@@ -6,6 +6,9 @@
 /// to every earlier one), so the 64-token chunks near the end of a 2,000-token prompt cost several
 /// times those near its start. The pacer measures instead: the cost per prompt token of the last
 /// mixed step (its time beyond a decode-only step's, per prompt token) sets the next step's budget.
+/// The budget at most doubles from one mixed step to the next, and a run of mixed steps after
+/// decode-only ones starts from the floor: the last measured cost may be that of a cheaper prompt
+/// (shorter, or earlier positions), and one step that runs long delays every stream at once.
 /// Batching never changes a sequence's results, so timing-driven chunking changes only latency.
 public struct PrefillPacer: Sendable {
     /// The configured ceiling (`prefillTokensWhileDecoding`).
@@ -22,26 +25,29 @@ public struct PrefillPacer: Sendable {
     public init(maxTokens: Int, slowdown: Double = 1.5) {
         precondition(maxTokens > 0 && slowdown > 1)
         self.maxTokens = maxTokens
-        minTokens = min(16, maxTokens)
+        minTokens = min(8, maxTokens)
         self.slowdown = slowdown
-        budget = maxTokens
+        budget = minTokens
     }
 
     /// A step that only decoded took `seconds`.
     public mutating func decoded(seconds: Double) {
         // Smoothed so that one descheduled step does not swing the reference.
         decodeSeconds = decodeSeconds.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
+        budget = minTokens
     }
 
     /// A step that decoded and computed `promptTokens` prompt tokens took `seconds`.
     public mutating func mixed(seconds: Double, promptTokens: Int) {
-        guard let decode = decodeSeconds, promptTokens > 0 else { return }
-        let perToken = (seconds - decode) / Double(promptTokens)
-        guard perToken > 0 else {
-            budget = maxTokens
+        guard promptTokens > 0 else { return }
+        let grown = min(maxTokens, 2 * budget)
+        // No decode-only step to compare with yet: nothing says the chunks are too large.
+        guard let decode = decodeSeconds else {
+            budget = grown
             return
         }
-        let fitting = (slowdown - 1) * decode / perToken
-        budget = fitting >= Double(maxTokens) ? maxTokens : max(minTokens, Int(fitting))
+        let perToken = (seconds - decode) / Double(promptTokens)
+        let fitting = perToken > 0 ? (slowdown - 1) * decode / perToken : Double(maxTokens)
+        budget = fitting >= Double(grown) ? grown : max(minTokens, Int(fitting))
     }
 }
