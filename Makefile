@@ -38,6 +38,7 @@ help:
 	@echo "make fuzz   each fuzz target for FUZZ_SECONDS (default 60); make test-sanitize: tests under sanitizers"
 	@echo "make soak   SOAK_SECONDS (default 1800) of mixed load on the server; checks memory, descriptors, metrics"
 	@echo "make faults fault injection against the server and converter (root for a tmpfs); .build/faults/summary.json"
+	@echo "make leak-check  LeakSanitizer on the server over LEAK_REQUESTS (1000) requests of every kind"
 
 # Installs only the Debian packages that are missing.
 deps:
@@ -158,3 +159,12 @@ soak: build model
 
 faults: build model
 	Scripts/faults.sh "$(BIN)" "$(MODEL)"
+
+# The server built with AddressSanitizer (LeakSanitizer on) serves LEAK_REQUESTS requests of every
+# kind, then SIGTERM: any leak or memory error reported at exit fails the check.
+LEAK_REQUESTS ?= 1000
+
+.PHONY: leak-check
+
+leak-check: deps model
+	Scripts/leak-check.sh "$(MODEL)" $(LEAK_REQUESTS)
