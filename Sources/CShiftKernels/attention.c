@@ -27,7 +27,7 @@ static inline float kv_value(const void *row, int i, int half) {
     return half ? sa_half_to_float(((const uint16_t *)row)[i]) : ((const float *)row)[i];
 }
 
-void sa_attend_scalar(const sa_attention_args *a) {
+static void attend_kv_head_scalar(const sa_attention_args *a) {
     const int D = a->head_dim, chunks = (D + SA_LANES - 1) / SA_LANES;
     for (int h = 0; h < a->nh; h++) {
         const float *qh = a->q + (size_t)h * D;
@@ -52,6 +52,13 @@ void sa_attend_scalar(const sa_attention_args *a) {
             const void *v = sa_kv_at(a->v, sa_positions_next(&it), a->half);
             for (int d = 0; d < D; d++) o[d] = fmaf(s[p], kv_value(v, d, a->half), o[d]);
         }
+    }
+}
+
+void sa_attend_scalar(const sa_attention_args *a) {
+    for (int g = 0; g < a->nkv; g++) {
+        const sa_attention_args one = sa_attention_kv_head(a, g);
+        attend_kv_head_scalar(&one);
     }
 }
 
@@ -81,7 +88,7 @@ int sa_attention_paged(const float *q, float *out, int heads, int kv_heads, int 
     const size_t kv_dim = (size_t)kv_heads * head_dim;
     for (int h = 0; h < heads; h++) {
         /* One head at a time: the scratch holds one row of scores. */
-        sa_attention_args a = {q + (size_t)h * head_dim, out + (size_t)h * head_dim, scores, 0, 1, head_dim,
+        sa_attention_args a = {q + (size_t)h * head_dim, out + (size_t)h * head_dim, scores, 0, 1, 1, head_dim,
                                k_pool + (size_t)(h / group) * head_dim, v_pool + (size_t)(h / group) * head_dim, 0,
                                kv_dim, block_table, block_size, n_positions, scale};
         attend(&a);
@@ -94,6 +101,7 @@ typedef struct {
     const float *q;
     float *out;
     int heads, kv_heads, head_dim, block_size;
+    int whole;    /* one task per token, over all its kv heads (else one per (token, kv head, run)) */
     int parts;    /* tasks per (token, kv head): its query heads split in this many runs */
     int per_part; /* query heads per run */
     const void *k_pool, *v_pool;
@@ -104,24 +112,31 @@ typedef struct {
     int status;
 } attention_job;
 
-/* Task = (token, kv head, run of that kv head's query heads): the run's heads read each cached
- * key and value once between them. */
+/* Task = a token (all its heads) or (token, kv head, run of that kv head's query heads): the
+ * heads of a kv head read each cached key and value once between them, and a whole token reads
+ * each cached row (all kv heads) at once. */
 static void attention_task(void *ctx, int task) {
     attention_job *j = (attention_job *)ctx;
     const int group = j->heads / j->kv_heads;
-    const int part = task % j->parts, kvh = task / j->parts % j->kv_heads, t = task / j->parts / j->kv_heads;
-    const int h0 = kvh * group + part * j->per_part;
-    const int h1 = h0 + j->per_part < (kvh + 1) * group ? h0 + j->per_part : (kvh + 1) * group;
-    if (h0 >= h1) return;
+    int t = task, kvh = 0, h0 = 0, nh = group, nkv = j->kv_heads;
+    if (!j->whole) {
+        const int part = task % j->parts;
+        kvh = task / j->parts % j->kv_heads;
+        t = task / j->parts / j->kv_heads;
+        h0 = kvh * group + part * j->per_part;
+        nh = h0 + j->per_part < (kvh + 1) * group ? j->per_part : (kvh + 1) * group - h0;
+        nkv = 1;
+    }
+    if (nh <= 0) return;
     const int n = j->n_positions[t];
-    float *scores = sa_thread_scratch(SA_SCRATCH_SCORES, (size_t)(h1 - h0) * (size_t)n * sizeof(float));
+    float *scores = sa_thread_scratch(SA_SCRATCH_SCORES, (size_t)nkv * (size_t)nh * (size_t)n * sizeof(float));
     if (!scores) {
         __atomic_store_n(&j->status, SA_ERR_MEMORY, __ATOMIC_RELAXED);
         return;
     }
     const size_t width = (size_t)j->heads * j->head_dim, offset = (size_t)h0 * j->head_dim;
     sa_attention_args a = {j->q + t * width + offset, j->out + t * width + offset, scores, (size_t)n,
-                           h1 - h0, j->head_dim, sa_kv_at(j->k_pool, (size_t)kvh * j->head_dim, j->half),
+                           nh, nkv, j->head_dim, sa_kv_at(j->k_pool, (size_t)kvh * j->head_dim, j->half),
                            sa_kv_at(j->v_pool, (size_t)kvh * j->head_dim, j->half), j->half,
                            (size_t)j->kv_heads * j->head_dim, j->tables[t],
                            j->block_size, n, j->scale};
@@ -140,15 +155,17 @@ int sa_attention_paged_batch(const float *q, float *out, int T, int heads, int k
     }
     attend_fn attend = kernel_for(isa);
     if (!attend) return isa > SA_ISA_AVX512 ? SA_ERR_ARGUMENT : SA_ERR_ISA;
-    /* Enough tasks to keep every thread busy: split a kv head's query heads only when there are
-     * few (token, kv head) pairs. The split does not change any result. */
+    /* Enough tasks to keep every thread busy: a token per task when there are many, else a
+     * (token, kv head) pair, and a kv head's query heads split when there are few pairs. The
+     * split does not change any result. */
     const int group = heads / kv_heads, threads = pool ? sa_threadpool_size(pool) : 1;
     const long pairs = (long)T * kv_heads;
+    const int whole = T >= 4 * threads;
     int parts = (int)((4L * threads + pairs - 1) / pairs);
-    parts = parts < 1 ? 1 : parts > group ? group : parts;
-    attention_job job = {attend, q, out, heads, kv_heads, head_dim, block_size, parts, (group + parts - 1) / parts,
+    parts = whole || parts < 1 ? 1 : parts > group ? group : parts;
+    attention_job job = {attend, q, out, heads, kv_heads, head_dim, block_size, whole, parts, (group + parts - 1) / parts,
                          k_pool, v_pool, kv_type == SA_KV_F16, tables, n_positions, scale, SA_OK};
-    const int n_tasks = (int)(pairs * parts);
+    const int n_tasks = whole ? T : (int)(pairs * parts);
     if (pool && threads > 1) {
         int status = sa_threadpool_run(pool, n_tasks, attention_task, &job);
         if (status != SA_OK) return status;

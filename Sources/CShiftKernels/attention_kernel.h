@@ -1,7 +1,8 @@
 #ifndef SHIFTADD_ATTENTION_KERNEL_H
 #define SHIFTADD_ATTENTION_KERNEL_H
 
-/* Attention of one token's query heads that share a kv head, over a paged cache (private).
+/* Attention of one token's query heads over a paged cache (private): nkv consecutive kv heads,
+ * each shared by nh query heads (kv head g serves query heads g * nh ... g * nh + nh - 1 of the call).
  *
  * Every path computes, per query head and in this order (the scalar kernel is the definition):
  *   score[p] = dot16(q, k[p]) * scale                   (16-lane dot, see float_order.h)
@@ -16,14 +17,15 @@
 #include <stdint.h>
 
 typedef struct {
-    const float *q;       /* nh query heads of head_dim floats, one after another */
+    const float *q;       /* nkv * nh query heads of head_dim floats, one after another */
     float *out;           /* same layout, overwritten */
-    float *scores;        /* nh rows of at least n floats, scores_stride apart (scratch) */
+    float *scores;        /* nkv * nh rows of at least n floats, scores_stride apart (scratch) */
     size_t scores_stride;
-    int nh;
+    int nh;               /* query heads per kv head */
+    int nkv;              /* kv heads */
     int head_dim;
-    const void *k;        /* the layer's key pool, at the kv head's first element */
-    const void *v;        /* the layer's value pool, at the kv head's first element */
+    const void *k;        /* the layer's key pool, at the first kv head's first element */
+    const void *v;        /* the layer's value pool, at the first kv head's first element */
     int half;             /* pool elements are fp16 (else fp32) */
     size_t kv_dim;        /* elements per cached position (all kv heads) */
     const int32_t *table; /* pool block of each block_size positions */
@@ -45,6 +47,19 @@ size_t sa_kv_store_half_f16c(uint16_t *dst, const float *src, size_t n);
 /* Element `offset` of a pool of fp16 (half) or fp32 values. */
 static inline const void *sa_kv_at(const void *base, size_t offset, int half) {
     return (const char *)base + offset * (half ? 2 : 4);
+}
+
+/* The part of a call that concerns its kv head g alone (nkv = 1). */
+static inline sa_attention_args sa_attention_kv_head(const sa_attention_args *a, int g) {
+    sa_attention_args one = *a;
+    const size_t first = (size_t)g * (size_t)a->nh, at = (size_t)g * (size_t)a->head_dim;
+    one.q = a->q + first * (size_t)a->head_dim;
+    one.out = a->out + first * (size_t)a->head_dim;
+    one.scores = a->scores + first * a->scores_stride;
+    one.nkv = 1;
+    one.k = sa_kv_at(a->k, at, a->half);
+    one.v = sa_kv_at(a->v, at, a->half);
+    return one;
 }
 
 /* Walks positions 0, 1, ... of a block table, giving each one's offset (elements) in the pool. */

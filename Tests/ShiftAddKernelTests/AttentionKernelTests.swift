@@ -217,6 +217,25 @@ struct AttentionData {
         #expect(bitPatterns(pair) == bitPatterns(Array(batch[(2 * width)..<(4 * width)])))
     }
 
+    /// A batch large enough for one task per token (every kv head of a cached row read at once, with
+    /// prefetching) gives each token the bits it gets alone (a task per kv head or per part of its
+    /// query heads) and the bits of the scalar definition, for any thread count.
+    @Test(arguments: KernelISA.all)
+    func wholeTokenTasksGiveTheBitsOfSmallerTasks(isa: KernelISA) throws {
+        guard runsHere(isa) else { return }
+        let shape = AttentionCase(heads: 9, kvHeads: 3, headDim: 64, blockSize: 16, positions: (0..<20).map { 100 + 13 * $0 })
+        let data = AttentionData(shape, seed: 21)
+        let width = shape.heads * shape.headDim
+        let batch = try data.run(isa: isa.value, threads: 2)
+        #expect(bitPatterns(batch) == bitPatterns(try data.run(isa: KernelISA.scalar.value)), "scalar")
+        #expect(bitPatterns(try data.run(isa: isa.value, threads: 3)) == bitPatterns(batch), "3 threads")
+        #expect(bitPatterns(try data.run(isa: isa.value, threads: 2, half: false)) == bitPatterns(batch), "fp32 pool")
+        for t in [0, 7, 19] {
+            let alone = try data.run(isa: isa.value, tokens: t..<(t + 1), threads: 2)
+            #expect(bitPatterns(alone) == bitPatterns(Array(batch[(t * width)..<((t + 1) * width)])), "token \(t)")
+        }
+    }
+
     /// The single-token entry point (the fp32 reference engine's) runs the best path's arithmetic.
     @Test func singleTokenEntryPointEqualsTheBatchedOne() throws {
         let shape = AttentionCase(heads: 4, kvHeads: 2, headDim: 48, blockSize: 5, positions: [23, 61])
