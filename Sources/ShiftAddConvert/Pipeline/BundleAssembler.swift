@@ -25,7 +25,7 @@ struct BundleAssembler {
                             cols: q.linear.cols, hasOffset: true, sensitivity: r.sensitivity)
             })
         let provenance = BundleProvenance(sourceFile: URL(fileURLWithPath: source.path).lastPathComponent,
-                                          sourceSHA256: try Self.sha256(ofFile: source.path),
+                                          sourceSHA256: try SourceDigest.sha256(path: source.path),
                                           converterVersion: Self.converterVersion, options: options.recorded)
         var writer = BundleWriter(manifest: BundleManifest(
             config: c, tokenizer: source.tokenizer, chatTemplate: source.chatTemplate, metadata: source.metadata,
@@ -63,10 +63,5 @@ struct BundleAssembler {
         let beta = CodePacking.pack(q.scales.betaCodes, width: betaWidth)
         writer.add(base + ".alpha_codes", u64: alpha, shape: [alpha.count])
         writer.add(base + ".beta_codes", u64: beta, shape: [beta.count])
-    }
-
-    static func sha256(ofFile path: String) throws -> String {
-        let file = try MappedFile(path: path)
-        return Digest.sha256Hex(UnsafeRawBufferPointer(start: file.base, count: file.count))
     }
 }
