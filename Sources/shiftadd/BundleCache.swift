@@ -36,24 +36,41 @@ struct BundleCache {
         return target
     }
 
-    /// `<cache>/<checkpoint name>.<bits>.<preset>.sabundle`.
+    /// `<cache>/<checkpoint name>-<path tag>.<bits>.<preset>.sabundle`. The tag (8 hex digits of the
+    /// SHA-256 of the checkpoint's absolute path) keeps checkpoints of the same name in different
+    /// folders apart; a directory's name is kept whole (`Qwen2.5-0.5B` has no extension).
     func cachedPath(for path: String) -> String {
-        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let name = Self.isDirectory(url.path) ? url.lastPathComponent : url.deletingPathExtension().lastPathComponent
+        let tag = Array(url.path.utf8).withUnsafeBytes { Digest.sha256Hex($0) }.prefix(8)
         let bits: String
         switch options.bits {
         case let .uniform(b): bits = "b\(b)"
         case let .average(a): bits = "avg\(a)"
         }
-        return URL(fileURLWithPath: directory).appendingPathComponent("\(name).\(bits).\(presetName).sabundle").path
+        return URL(fileURLWithPath: directory).appendingPathComponent("\(name)-\(tag).\(bits).\(presetName).sabundle").path
     }
 
-    /// A cached bundle is used when it is a valid bundle written after the checkpoint last changed.
+    /// A cached bundle is used when it is a valid bundle written after the checkpoint last changed
+    /// (for a directory: after the newest of its files).
     private func isFresh(_ bundle: String, source: String) -> Bool {
-        let fm = FileManager.default
-        guard WeightBundle.isBundle(path: bundle),
-              let b = try? fm.attributesOfItem(atPath: bundle)[.modificationDate] as? Date,
-              let s = try? fm.attributesOfItem(atPath: source)[.modificationDate] as? Date else { return false }
+        guard WeightBundle.isBundle(path: bundle), let b = Self.modified(bundle), let s = Self.lastChange(source) else { return false }
         return b >= s
+    }
+
+    private static func lastChange(_ path: String) -> Date? {
+        guard isDirectory(path) else { return modified(path) }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.compactMap { modified((path as NSString).appendingPathComponent($0)) }.max()
+    }
+
+    private static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
 
     /// The cache directory when `--bundle-cache` is not set: `$XDG_CACHE_HOME/shiftadd/bundles`.
