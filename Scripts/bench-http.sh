@@ -3,6 +3,7 @@
 # 64 concurrent streams over 8 connections, over h2c and over HTTP/1.1.
 # Usage: bench-http.sh SHIFTADD_BINARY MODEL [REQUESTS]
 set -euo pipefail
+source "$(dirname "$0")/server-lib.sh"
 bin=$1
 model=$2
 requests=${3:-2000}
@@ -10,14 +11,10 @@ work=$(mktemp -d)
 server_pid=""
 trap '[ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$bin" serve --model "$model" --port "$port" --threads 2 --log-level warning >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 1200); do
-    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
-    sleep 1
-done
+wait_healthy "$port" "$server_pid" "$work/server.log"
 echo '{"prompt":"Write a short note about the sea.","max_tokens":16,"temperature":0.8,"seed":1}' >"$work/body.json"
 h2load_args=(-n "$requests" -c 8 -m 8 -d "$work/body.json" -H "content-type: application/json"
              "http://127.0.0.1:$port/v1/completions")

@@ -6,6 +6,7 @@
 # fails the check.
 # Usage: leak-check.sh MODEL [REQUESTS]
 set -euo pipefail
+source "$(dirname "$0")/server-lib.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 model=$1
 requests=${2:-1000}
@@ -18,7 +19,7 @@ swift build -c release --scratch-path "$scratch" --sanitize=address --product sh
     || { tail -30 "$out/build.log"; exit 1; }
 bin="$scratch/release/shiftadd"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$out/asan"
 export LSAN_OPTIONS="suppressions=$root/Tests/Sanitizers/lsan.supp:print_suppressions=0"
 export SWIFT_BACKTRACE=enable=no
@@ -26,11 +27,7 @@ rm -f "$out"/asan.*
 "$bin" serve --model "$model" --port "$port" --threads 2 --log-level warning >"$out/server.log" 2>&1 &
 pid=$!
 trap 'kill -9 "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 1200); do
-    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { cat "$out/server.log"; exit 1; }
-    sleep 1
-done
+wait_healthy "$port" "$pid" "$out/server.log"
 
 echo "== $requests requests"
 python3 "$root/Scripts/leak_check_load.py" "http://127.0.0.1:$port" "$requests"

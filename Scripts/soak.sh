@@ -4,6 +4,7 @@
 # Usage: soak.sh SHIFTADD_BINARY MODEL
 # Summary: .build/soak/summary.json; server log: .build/soak/server.log.
 set -euo pipefail
+source "$(dirname "$0")/server-lib.sh"
 bin=$1
 model=$2
 seconds=${SOAK_SECONDS:-1800}
@@ -14,16 +15,12 @@ mkdir -p "$out"
 server_pid=""
 trap '[ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null || true' EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 # Warnings only: every request at info level would make a large log over a long run.
 "$bin" serve --model "$model" --host 127.0.0.1 --port "$port" --threads 2 --max-body-bytes "$body_limit" \
     --log-level warning >"$out/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 1200); do
-    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$out/server.log"; exit 1; }
-    sleep 1
-done
+wait_healthy "$port" "$server_pid" "$out/server.log"
 
 status=0
 python3 "$(dirname "$0")/soak.py" --port "$port" --pid "$server_pid" --seconds "$seconds" \
