@@ -8,21 +8,22 @@ public enum SourceDigest {
     /// is the SHA-256 of `sha256sum`-style lines, `<file digest>  <name>\n`, for its regular,
     /// non-hidden files in name order — what `cd DIR && sha256sum * | sha256sum` prints.
     public static func sha256(path: String) throws -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            return try file(path)
-        }
+        guard isDirectory(path) else { return try file(path) }
         let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted {
             Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
         }
         var listing = ""
         for name in names {
             let full = (path as NSString).appendingPathComponent(name)
-            var nested: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: full, isDirectory: &nested), !nested.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: full), !isDirectory(full) else { continue }
             listing += "\(try file(full))  \(name)\n"
         }
         return Array(listing.utf8).withUnsafeBytes { Digest.sha256Hex($0) }
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
 
     private static func file(_ path: String) throws -> String {
