@@ -9,8 +9,10 @@ enum Globals {
     static func install(into scope: Scope) {
         let functions: [String: (Interpreter, Arguments) throws -> Value] = [
             "range": { _, arguments in try range(arguments) },
-            "namespace": { _, arguments in .namespace(Namespace(attributes: try mapping(arguments, "namespace"))) },
-            "dict": { _, arguments in .dict(try mapping(arguments, "dict")) },
+            "namespace": { interpreter, arguments in
+                try interpreter.checkBuilt(interpreter.adopt(Namespace(attributes: try mapping(arguments, "namespace"))))
+            },
+            "dict": { interpreter, arguments in try interpreter.checkBuilt(.dict(try mapping(arguments, "dict"))) },
             "raise_exception": { _, arguments in
                 let slots = try arguments.bind(["message"], function: "raise_exception")
                 throw TemplateError(kind: .raised, message: slots[0].map(ValueFormatting.str) ?? "")

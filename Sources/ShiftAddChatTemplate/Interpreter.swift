@@ -9,6 +9,10 @@ final class Interpreter {
     private var depth = 0
     /// Scopes that hold macros, which refer back to them; cleared after the render to free the cycle.
     private var macroScopes: [Scope] = []
+    /// Namespaces made by the render; one may come to hold itself, so they are emptied afterwards.
+    private var namespaces: [Namespace] = []
+    /// Items looked at by `checkBuilt`, counted against `limits.maxValueItemsChecked`.
+    var valueItemsChecked = 0
 
     init(limits: RenderLimits) {
         self.limits = limits
@@ -20,11 +24,18 @@ final class Interpreter {
         for (name, value) in context { root.set(name, value) }
         defer {
             for scope in macroScopes { scope.clear() }
+            for namespace in namespaces { namespace.attributes = Dict() }
             root.clear()
         }
         var output = ""
         _ = try render(nodes, in: root, into: &output)
         return output
+    }
+
+    /// Registers a namespace the render made, so `render` can break the cycles it may end up in.
+    func adopt(_ namespace: Namespace) -> Value {
+        namespaces.append(namespace)
+        return .namespace(namespace)
     }
 
     private func append(_ text: String, to output: inout String) throws {
@@ -135,6 +146,7 @@ final class Interpreter {
                 throw TemplateError.runtime("cannot assign attribute on non-namespace object")
             }
             namespace.attributes.set(attribute, value)
+            try checkBuilt(.namespace(namespace))
         }
     }
 
@@ -215,13 +227,13 @@ final class Interpreter {
         case .name(let name):
             return scope.lookup(name) ?? .undefined(ValueFormatting.quoted(name) + " is undefined")
         case .list(let items):
-            return .list(try items.map { try evaluate($0, in: scope) })
+            return try checkBuilt(.list(try items.map { try evaluate($0, in: scope) }))
         case .tuple(let items):
-            return .tuple(try items.map { try evaluate($0, in: scope) })
+            return try checkBuilt(.tuple(try items.map { try evaluate($0, in: scope) }))
         case .dict(let entries):
             var dict = Dict()
             for (key, value) in entries { try dict.set(try evaluate(key, in: scope), try evaluate(value, in: scope)) }
-            return .dict(dict)
+            return try checkBuilt(.dict(dict))
         case .attribute(let object, let name):
             return try Access.attribute(try evaluate(object, in: scope), name)
         case .item(let object, let key):
@@ -256,7 +268,11 @@ final class Interpreter {
         case .binary(let operation, let left, let right):
             let a = try evaluate(left, in: scope)
             let b = try evaluate(right, in: scope)
-            return try Operators.binary(operation, a, b, limits: limits)
+            let result = try Operators.binary(operation, a, b, limits: limits)
+            switch result {
+            case .list, .tuple: return try checkBuilt(result)
+            default: return result
+            }
         case .concat(let parts):
             var result = ""
             for part in parts {
