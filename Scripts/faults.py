@@ -782,7 +782,7 @@ def continuation_flood(server):
     accepted = continuations_accepted(server)
     payload = frame(HEADERS, 0, 1, header_block("POST", "/v1/completions"))
     payload += b"".join(frame(CONTINUATION, 0, 1, hpack_field(f"x-flood-{i}", "a")) for i in range(frames))
-    o = h2_attack(server, payload, 20, None)
+    o = h2_attack(server, payload, 20, 11)
     o.fact(f"sent one at a time, {accepted} were taken and the connection closed at the next")
     o.expect(accepted == 8, "8 CONTINUATION frames accepted per header block")
     row("6b HTTP/2 CONTINUATION flood", f"h2c: HEADERS without END_HEADERS, then {frames} CONTINUATION frames of "

@@ -145,6 +145,11 @@ void sah_h2_respond_error(sah_conn *conn, sah_req *req) {
 }
 
 void sah_h2_flush(sah_conn *conn) {
+    /* Closing: the session has ended, or failed with an error after which it must not be used. */
+    if (conn->closing) {
+        sah_conn_flush(conn);
+        return;
+    }
     nghttp2_session *session = conn->h2.session;
     while (!conn->dead) {
         if (conn->out.len >= SAH_H2_OUT_HIGH_WATER) {

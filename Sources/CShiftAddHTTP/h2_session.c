@@ -204,12 +204,31 @@ int sah_h2_start(sah_conn *conn) {
     return nghttp2_submit_settings(conn->h2.session, NGHTTP2_FLAG_NONE, settings, 3) == 0 ? 0 : -1;
 }
 
+/* GOAWAY frame: 9-byte header (length 8, type 7, no flags, stream 0), last stream id, error code. */
+static void send_fatal_goaway(sah_conn *conn, int error) {
+    uint32_t code = (error == NGHTTP2_ERR_FLOODED || error == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
+                        ? NGHTTP2_ENHANCE_YOUR_CALM
+                        : NGHTTP2_PROTOCOL_ERROR;
+    uint32_t last = (uint32_t)nghttp2_session_get_last_proc_stream_id(conn->h2.session) & 0x7fffffffu;
+    uint8_t frame[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 4; i++) {
+        frame[9 + i] = (uint8_t)(last >> (24 - 8 * i));
+        frame[13 + i] = (uint8_t)(code >> (24 - 8 * i));
+    }
+    conn->h2.goaway = 1;
+    sah_h2_close(conn);
+    if (sah_conn_queue(conn, frame, sizeof frame) < 0) return;
+    sah_conn_close_after_flush(conn);
+    sah_conn_flush(conn);
+}
+
 void sah_h2_on_input(sah_conn *conn) {
     ssize_t used = nghttp2_session_mem_recv(conn->h2.session, sah_buf_bytes(&conn->in), conn->in.len);
     if (used < 0) {
-        /* Malformed beyond what nghttp2 answers with GOAWAY itself (bad preface, flood, ...). */
+        /* A fatal error (a flood, too many CONTINUATION frames, ...): nghttp2 queues no GOAWAY for
+         * these, so one is written by hand before the connection closes. */
         atomic_fetch_add(&conn->server->counters.protocol_errors, 1);
-        sah_conn_close(conn);
+        send_fatal_goaway(conn, (int)used);
         return;
     }
     sah_buf_consume(&conn->in, (size_t)used);

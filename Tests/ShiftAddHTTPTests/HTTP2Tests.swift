@@ -101,6 +101,25 @@ struct HTTP2Tests {
         try expectServing(server)
     }
 
+    @Test("a CONTINUATION flood ends the connection with GOAWAY ENHANCE_YOUR_CALM")
+    func continuationFlood() throws {
+        let (server, handler) = try makeServer()
+        defer { server.stop() }
+        let connection = try RawConnection(port: server.port)
+        var flood = H2.start + H2.frame(.headers, stream: 1, payload: H2.getHeaders(path: "/hang"))
+        for index in 0..<100 {
+            let name = Array("x-flood-\(index)".utf8)
+            flood += H2.frame(.continuation, stream: 1, payload: [0, UInt8(name.count)] + name + [1, 0x61])
+        }
+        try connection.send(flood)
+        #expect(connection.receiveUntilClosed())
+        let goaway = H2.frames(in: connection.buffer).compactMap(\.goawayError)
+        #expect(goaway == [H2.enhanceYourCalm])
+        #expect(handler.requests.isEmpty)
+        #expect(server.statistics().protocolErrors == 1)
+        try expectServing(server)
+    }
+
     @Test("RST_STREAM from the client cancels its request; the connection goes on")
     func resetCancels() async throws {
         let (server, handler) = try makeServer()
