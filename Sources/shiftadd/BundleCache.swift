@@ -10,10 +10,11 @@ struct BundleCache {
     let options: ConversionOptions
     let presetName: String
 
-    /// A bundle for `path`: the path itself when it is a bundle, else the cached conversion,
-    /// converting first when the cache has none or the checkpoint changed since.
+    /// A bundle for `path`: the path itself when it is a bundle (or named like one, so a damaged
+    /// bundle gets the bundle reader's error), else the cached conversion, converting first when the
+    /// cache has none or the checkpoint changed since.
     func bundle(for path: String, log: (String) -> Void) throws -> String {
-        if WeightBundle.isBundle(path: path) { return path }
+        if WeightBundle.isBundle(path: path) || path.hasSuffix(".sabundle") { return path }
         let target = cachedPath(for: path)
         if isFresh(target, source: path) {
             log("using converted bundle \(target)")

@@ -47,6 +47,7 @@ private struct ServerProcess {
 
     func run() throws {
         guard let modelPath = config.model else { throw CLIError("no model: give --model PATH (a bundle or a checkpoint)") }
+        guard FileManager.default.fileExists(atPath: modelPath) else { throw CLIError("\(modelPath): no such file or directory") }
         let signals = SignalWaiter([SIGINT, SIGTERM])
         let metrics = Metrics()
         let api = APIServer(apiKeys: apiKeys, corsOrigins: config.corsOrigins, logger: logger, metrics: metrics)

@@ -32,6 +32,13 @@ echo "$key" > "$work/keys"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
     -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
 
+for missing in "$work/missing.gguf" "$work/missing.sabundle"; do
+    if out=$("$bin" serve --model "$missing" --port "$port" 2>&1); then fail "serve started on $missing"; fi
+    [[ "$out" == *"$missing: no such file or directory"* && "$out" != *converting* && "$out" != *listening* ]] ||
+        fail "serve on a missing model: $out"
+done
+step "a missing model is refused before listening or converting"
+
 "$bin" serve --model "$model" --port "$port" --tls-port "$tls_port" --tls-cert "$work/cert.pem" \
     --tls-key "$work/key.pem" --api-keys-file "$work/keys" --threads 2 --drain-timeout 60 \
     --model-id smollm2 >"$work/server.log" 2>&1 &

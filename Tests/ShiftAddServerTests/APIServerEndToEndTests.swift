@@ -314,6 +314,22 @@ private func decodeEvents(_ response: RawResponse) throws -> [[String: Any]] {
         }
     }
 
+    @Test func debugLinesTellSamplingAndTiming() throws {
+        try TestServer.with { server in
+            let body = #"{"prompt":"x","max_tokens":3,"temperature":0.5,"seed":7,"ignore_eos":true}"#
+            #expect(try server.post(completionPath, body, headers: [("x-request-id", "debug-9")]).status == 200)
+            let lines = server.log.all.filter { $0.contains("request_id=debug-9") }
+            let submitted = try #require(lines.first { $0.contains("DEBUG generation submitted") })
+            for field in ["max_tokens=3", "temperature=0.5", "seed=7", "prompt=\"1 bytes\""] {
+                #expect(submitted.contains(field), "\(field) in \(submitted)")
+            }
+            let finished = try #require(lines.first { $0.contains("DEBUG generation finished") })
+            for field in ["finish_reason=length", "completion_tokens=3", "ttft_ms=", "queue_ms="] {
+                #expect(finished.contains(field), "\(field) in \(finished)")
+            }
+        }
+    }
+
     @Test func cors() throws {
         try TestServer.with(corsOrigins: ["http://app.example"]) { server in
             let preflight = try server.request("OPTIONS", chatPath, headers: [

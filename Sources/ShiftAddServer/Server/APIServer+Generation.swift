@@ -81,7 +81,7 @@ extension APIServer {
                                  maxTokens: o.maxTokens, stop: o.stop, ignoreEOS: o.ignoreEOS)
     }
 
-    private func submit(_ generation: GenerationRequest, options: GenerationOptions, kind: ResponseBuilder.Kind,
+    private func submit(_ generationRequest: GenerationRequest, options: GenerationOptions, kind: ResponseBuilder.Kind,
                         echo: String?, promptParam: String, _ request: HTTPRequest, _ exchange: Exchange) {
         let builder = ResponseBuilder(kind: kind, id: ResponseBuilder.makeID(kind), created: Int(Date().timeIntervalSince1970),
                                       model: modelId)
@@ -90,19 +90,49 @@ extension APIServer {
             echo: echo, keepAliveSeconds: keepAliveSeconds)
         let registry = registry
         let id = request.id
-        let run = GenerationRun(settings: settings, exchange: exchange) { _ in registry.remove(id) }
+        let logger = logger
+        let run = GenerationRun(settings: settings, exchange: exchange) { summary in
+            registry.remove(id)
+            logger.debug("generation finished", [("request_id", exchange.requestID)] + Self.timingFields(summary))
+        }
         // `handle` registered the request; a client gone since then has nothing to submit.
         guard registry.contains(id) else { return }
         do {
-            let generation = try scheduler.submit(generation) { run.handle($0) }
+            let generation = try scheduler.submit(generationRequest) { run.handle($0) }
             // Gone now: the client left during the submission (or the generation already ended,
             // when the cancel is a no-op).
             guard registry.setGeneration(id, generation) else { return scheduler.cancel(generation) }
             exchange.addLogFields([("generation", generation.description), ("stream", String(options.stream))])
+            if logger.isEnabled(.debug) {
+                logger.debug("generation submitted", [("request_id", exchange.requestID), ("generation", generation.description)]
+                    + Self.requestFields(generation: generationRequest))
+            }
             run.begin()
         } catch {
             registry.remove(id)
             exchange.fail(APIError(error, promptParam: promptParam))
         }
+    }
+
+    /// What a debug line tells of a request: its size and sampling settings.
+    private static func requestFields(generation g: GenerationRequest) -> [(String, String)] {
+        let prompt: String
+        switch g.prompt {
+        case .text(let text): prompt = "\(text.utf8.count) bytes"
+        case .tokens(let tokens): prompt = "\(tokens.count) tokens"
+        }
+        let s = g.sampling
+        return [("prompt", prompt), ("max_tokens", g.maxTokens.map(String.init) ?? "context"),
+                ("temperature", String(s.temperature)), ("top_p", String(s.topP)), ("top_k", String(s.topK)),
+                ("min_p", String(s.minP)), ("seed", s.seed.map(String.init) ?? "-"), ("stop", String(g.stop.count))]
+    }
+
+    /// Where a finished generation's time went.
+    private static func timingFields(_ summary: GenerationSummary) -> [(String, String)] {
+        func ms(_ seconds: Double) -> String { String(format: "%.1f", seconds * 1000) }
+        return [("finish_reason", summary.reason.rawValue), ("prompt_tokens", String(summary.promptTokens)),
+                ("cached_tokens", String(summary.cachedPromptTokens)),
+                ("completion_tokens", String(summary.completionTokens)), ("queue_ms", ms(summary.queueSeconds)),
+                ("ttft_ms", summary.timeToFirstTokenSeconds.map(ms) ?? "-"), ("total_ms", ms(summary.totalSeconds))]
     }
 }
