@@ -33,6 +33,18 @@ void sa_rmsnorm(const float *x, const float *gain, float *y, int T, int width, f
  * Returns SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
 int sa_swiglu(float *gate, const float *up, size_t count, int isa);
 
+/* Sampling over a vocabulary. sa_logits_argmax stores the index of the first largest of `count`
+ * values in *index (NaN counts as -infinity; 0 when no value is above -infinity).
+ * sa_logits_exp_sum computes the softmax weights exp((v - max) * scale) of the values (NaN as
+ * -infinity; the attention's exponential, so below e^-80 a weight is 0), stores them in `weights`
+ * unless it is NULL, and their sum in *sum: lane i % 16 of 16 double lanes takes weight i, and the
+ * lanes are added from 0 to 15. `max` must be finite and no value above it, `scale` positive and
+ * finite. Both give the same results on every instruction set; `isa` as for sa_f16_matmul.
+ * Return SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
+int sa_logits_argmax(const float *values, size_t count, size_t *index, int isa);
+int sa_logits_exp_sum(const float *values, size_t count, float max, float scale, float *weights, double *sum,
+                      int isa);
+
 /* Rotates `heads` heads of `head_dim` at one position. cos/sin hold head_dim / 2 values for that
  * position. interleaved != 0: pairs (2i, 2i+1); else pairs (i, i + head_dim / 2). */
 void sa_rope(float *v, int heads, int head_dim, const float *cos_table, const float *sin_table, int interleaved);

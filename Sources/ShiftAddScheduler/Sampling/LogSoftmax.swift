@@ -1,4 +1,5 @@
 import Foundation
+import ShiftAddEngine
 
 /// Log-probabilities reported with sampled tokens: the log-softmax of the penalised logits, before
 /// temperature and truncation, so they describe the model (plus penalties), not the sampling settings.
@@ -7,9 +8,7 @@ enum LogSoftmax {
     static func logNormaliser(_ logits: UnsafeBufferPointer<Float>) -> Double {
         let top = TopSelection.key(logits[TopSelection.argmax(logits)])
         guard top.isFinite else { return Double(top) }
-        var sum = 0.0
-        for v in logits { sum += Double(Foundation.exp(TopSelection.key(v) - top)) }
-        return Double(top) + Foundation.log(sum)
+        return Double(top) + Foundation.log(LogitKernels.expSum(logits, max: top, scale: 1))
     }
 
     /// `token` with its log-probability and the `alternatives` most likely tokens (no more than the

@@ -1,3 +1,5 @@
+import ShiftAddEngine
+
 /// Partial selection of the largest logits, so that a small top-k or top-n never sorts the whole vocabulary.
 /// Order: larger value first; equal values, lower index first; NaN counts as -infinity.
 enum TopSelection {
@@ -5,6 +7,7 @@ enum TopSelection {
     static func largest(_ k: Int, of values: UnsafeBufferPointer<Float>) -> [Int] {
         let k = min(k, values.count)
         guard k > 0 else { return [] }
+        if k == 1 { return [argmax(values)] }
         if k * 8 >= values.count { return Array(sorted(Array(values.indices), by: values).prefix(k)) }
         // Min-heap on "worse": the root is the worst of the best k seen so far. Indices arrive in
         // ascending order, so a later equal value is always worse and never enters.
@@ -52,15 +55,7 @@ enum TopSelection {
     }
 
     /// The first index of the largest value (0 for an empty or all-NaN buffer).
-    static func argmax(_ values: UnsafeBufferPointer<Float>) -> Int {
-        var best = 0
-        var bestValue = -Float.infinity
-        for i in values.indices where values[i] > bestValue {
-            best = i
-            bestValue = values[i]
-        }
-        return best
-    }
+    static func argmax(_ values: UnsafeBufferPointer<Float>) -> Int { LogitKernels.argmax(values) }
 
     @inline(__always) static func key(_ v: Float) -> Float { v.isNaN ? -.infinity : v }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import ShiftAddEngine
 
 /// One draw at a positive temperature: weights exp((logit − max) / temperature), truncated by top-k,
 /// then top-p on what top-k kept, then min-p (weight ≥ minP, the most likely token weighing 1).
@@ -21,7 +21,6 @@ enum TruncatedDraw {
         let scale = 1 / p.temperature
         // A temperature so small that its inverse overflows leaves only the most likely token.
         guard scale.isFinite else { return best }
-        func weight(_ v: Float) -> Float { Foundation.exp((TopSelection.key(v) - maxLogit) * scale) }
         let minP = min(p.minP, 1)
         let topK = p.topK > 0 && p.topK < logits.count ? p.topK : 0
 
@@ -31,14 +30,16 @@ enum TruncatedDraw {
         var total = 0.0
         if topK > 0 {
             kept = TopSelection.largest(topK, of: logits)
-            keptWeights = kept.map { weight(logits[$0]) }
-            for w in keptWeights { total += Double(w) }
+            let keptLogits = kept.map { logits[$0] }
+            var top = [Float](repeating: 0, count: kept.count)
+            total = keptLogits.withUnsafeBufferPointer { values in
+                top.withUnsafeMutableBufferPointer { LogitKernels.expSum(values, max: maxLogit, scale: scale, weights: $0) }
+            }
+            keptWeights = top
         } else {
             if weights.count != logits.count { weights = [Float](repeating: 0, count: logits.count) }
-            for i in logits.indices {
-                let w = weight(logits[i])
-                weights[i] = w
-                total += Double(w)
+            total = weights.withUnsafeMutableBufferPointer {
+                LogitKernels.expSum(logits, max: maxLogit, scale: scale, weights: $0)
             }
             if p.topP >= 1 {
                 // No order is needed: draw in index order.
@@ -46,7 +47,7 @@ enum TruncatedDraw {
                 if minP > 0 {
                     return draw(all.indices.filter { all[$0] >= minP }, weight: { all[$0] }, uniform: uniform)
                 }
-                return draw(all.indices, weight: { all[$0] }, uniform: uniform)
+                return all.withUnsafeBufferPointer { drawInOrder($0, total: total, uniform: uniform) }
             }
             kept = head(logits, weights: weights, reaching: Double(p.topP) * total)
             keptWeights = kept.map { weights[$0] }
@@ -79,6 +80,20 @@ enum TruncatedDraw {
             }
         }
         return TopSelection.sorted(Array(weights.indices), by: logits)
+    }
+
+    /// `draw` over every index, with the total of the weights already known.
+    private static func drawInOrder(_ weights: UnsafeBufferPointer<Float>, total: Double, uniform: Double) -> Int {
+        var remaining = uniform * total
+        var last = 0
+        for i in weights.indices {
+            let w = weights[i]
+            guard w > 0 else { continue }
+            remaining -= Double(w)
+            last = i
+            if remaining < 0 { return i }
+        }
+        return last
     }
 
     /// Walks `candidates` in order, taking away their weights from uniform · Σ weights until it
