@@ -7,6 +7,7 @@
  * once per call however many tokens it serves. */
 
 #include "float_order.h"
+#include "ops_isa.h"
 #include "shiftadd_cpu.h"
 #include "shiftadd_dequant.h"
 #include "shiftadd_ops.h"
@@ -242,10 +243,8 @@ static void head_task(void *ctx, int task) {
 int sa_f16_matmul(const uint16_t *w, int rows, int cols, const float *x, int T, float *y,
                   sa_threadpool *pool, int isa) {
     if (!w || !x || !y || rows <= 0 || cols <= 0 || T <= 0) return SA_ERR_ARGUMENT;
-    sa_isa best = sa_cpu_best_isa();
-    if (isa < 0) isa = (int)best;
-    if (isa > SA_ISA_AVX512) return SA_ERR_ARGUMENT;
-    if (isa > (int)best) return SA_ERR_ISA;
+    const int status = sa_ops_isa(&isa);
+    if (status != SA_OK) return status;
     head_job job = {w, rows, cols, T, x, y, isa};
     int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     if (pool) return sa_threadpool_run(pool, tasks, head_task, &job);

@@ -3,6 +3,7 @@
  * exact in any order, and the sum is kept on 16 double lanes added in a fixed order). */
 
 #include "float_order.h"
+#include "ops_isa.h"
 #include "shiftadd_cpu.h"
 #include "shiftadd_ops.h"
 
@@ -124,17 +125,9 @@ TARGET256 static void exp_sum_avx2(const float *values, size_t count, float max,
 }
 #endif
 
-static int check_isa(int *isa) {
-    const int best = (int)sa_cpu_best_isa();
-    if (*isa < 0) *isa = best;
-    if (*isa > SA_ISA_AVX512) return SA_ERR_ARGUMENT;
-    if (*isa > best) return SA_ERR_ISA;
-    return SA_OK;
-}
-
 int sa_logits_argmax(const float *values, size_t count, size_t *index, int isa) {
     if ((!values && count > 0) || !index) return SA_ERR_ARGUMENT;
-    const int status = check_isa(&isa);
+    const int status = sa_ops_isa(&isa);
     if (status != SA_OK) return status;
 #if defined(__x86_64__)
     if (isa == SA_ISA_AVX512) {
@@ -153,7 +146,7 @@ int sa_logits_argmax(const float *values, size_t count, size_t *index, int isa) 
 int sa_logits_exp_sum(const float *values, size_t count, float max, float scale, float *weights, double *sum,
                       int isa) {
     if ((!values && count > 0) || !sum || !(scale > 0) || isinf(scale) || !isfinite(max)) return SA_ERR_ARGUMENT;
-    const int status = check_isa(&isa);
+    const int status = sa_ops_isa(&isa);
     if (status != SA_OK) return status;
     double lanes[SUM_LANES] = {0};
 #if defined(__x86_64__)

@@ -2,6 +2,7 @@
  * defines the operations, the vector loops do them 16 (AVX2: 8) at a time. */
 
 #include "float_order.h"
+#include "ops_isa.h"
 #include "shiftadd_cpu.h"
 #include "shiftadd_ops.h"
 
@@ -47,10 +48,8 @@ TARGET256 static void swiglu_avx2(float *gate, const float *up, size_t count) {
 
 int sa_swiglu(float *gate, const float *up, size_t count, int isa) {
     if (!gate || !up) return SA_ERR_ARGUMENT;
-    const int best = (int)sa_cpu_best_isa();
-    if (isa < 0) isa = best;
-    if (isa > SA_ISA_AVX512) return SA_ERR_ARGUMENT;
-    if (isa > best) return SA_ERR_ISA;
+    const int status = sa_ops_isa(&isa);
+    if (status != SA_OK) return status;
 #if defined(__x86_64__)
     if (isa == SA_ISA_AVX512) {
         swiglu_avx512(gate, up, count);
