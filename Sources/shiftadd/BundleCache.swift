@@ -42,7 +42,7 @@ struct BundleCache {
     /// folders apart; a directory's name is kept whole (`Qwen2.5-0.5B` has no extension).
     func cachedPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path).standardizedFileURL
-        let name = Self.isDirectory(url.path) ? url.lastPathComponent : url.deletingPathExtension().lastPathComponent
+        let name = FileManager.default.isDirectory(atPath: url.path) ? url.lastPathComponent : url.deletingPathExtension().lastPathComponent
         let tag = Array(url.path.utf8).withUnsafeBytes { Digest.sha256Hex($0) }.prefix(8)
         let bits: String
         switch options.bits {
@@ -60,18 +60,13 @@ struct BundleCache {
     }
 
     private static func lastChange(_ path: String) -> Date? {
-        guard isDirectory(path) else { return modified(path) }
+        guard FileManager.default.isDirectory(atPath: path) else { return modified(path) }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         return names.compactMap { modified((path as NSString).appendingPathComponent($0)) }.max()
     }
 
     private static func modified(_ path: String) -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-    }
-
-    private static func isDirectory(_ path: String) -> Bool {
-        var directory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
 
     /// The cache directory when `--bundle-cache` is not set: `$XDG_CACHE_HOME/shiftadd/bundles`.

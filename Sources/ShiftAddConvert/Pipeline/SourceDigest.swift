@@ -8,22 +8,18 @@ public enum SourceDigest {
     /// is the SHA-256 of `sha256sum`-style lines, `<file digest>  <name>\n`, for its regular,
     /// non-hidden files in name order — what `cd DIR && sha256sum * | sha256sum` prints.
     public static func sha256(path: String) throws -> String {
-        guard isDirectory(path) else { return try file(path) }
-        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted {
+        let files = FileManager.default
+        guard files.isDirectory(atPath: path) else { return try file(path) }
+        let names = try files.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted {
             Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
         }
         var listing = ""
         for name in names {
             let full = (path as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: full), !isDirectory(full) else { continue }
+            guard files.fileExists(atPath: full), !files.isDirectory(atPath: full) else { continue }
             listing += "\(try file(full))  \(name)\n"
         }
         return Array(listing.utf8).withUnsafeBytes { Digest.sha256Hex($0) }
-    }
-
-    private static func isDirectory(_ path: String) -> Bool {
-        var directory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
 
     private static func file(_ path: String) throws -> String {
