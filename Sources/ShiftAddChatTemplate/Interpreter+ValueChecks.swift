@@ -12,28 +12,33 @@ extension Interpreter {
     }
 
     private func check(_ value: Value, level: Int, size: inout Int) throws {
-        let items: [Value]
         switch value {
         case .string(let text):
             size += text.utf8.count
             try checkSize(size)
-            return
-        case .list(let list), .tuple(let list): items = list
-        case .dict(let dict): items = dict.keys + dict.values
-        case .namespace(let namespace): items = namespace.attributes.values
-        case .loop(let loop): items = loop.items
-        case .undefined, .none, .bool, .int, .double, .function: return
+        case .list(let items), .tuple(let items): try check(container: [items], level: level, size: &size)
+        case .dict(let dict): try check(container: [dict.keys, dict.values], level: level, size: &size)
+        case .namespace(let namespace): try check(container: [namespace.attributes.values], level: level, size: &size)
+        case .loop(let loop): try check(container: [loop.items], level: level, size: &size)
+        case .undefined, .none, .bool, .int, .double, .function: break
         }
+    }
+
+    /// A container at `level` whose items are `parts` (a dict's keys and its values).
+    private func check(container parts: [[Value]], level: Int, size: inout Int) throws {
         guard level <= limits.maxValueDepth else {
             throw TemplateError.limit("a value is nested deeper than \(limits.maxValueDepth) levels")
         }
-        valueItemsChecked += items.count
+        let count = parts.reduce(0) { $0 + $1.count }
+        valueItemsChecked += count
         guard valueItemsChecked <= limits.maxValueItemsChecked else {
             throw TemplateError.limit("the values the template built hold more than \(limits.maxValueItemsChecked) items in all")
         }
-        size += items.count
+        size += count
         try checkSize(size)
-        for item in items { try check(item, level: level + 1, size: &size) }
+        for items in parts {
+            for item in items { try check(item, level: level + 1, size: &size) }
+        }
     }
 
     private func checkSize(_ size: Int) throws {
