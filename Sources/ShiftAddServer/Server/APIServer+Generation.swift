@@ -93,7 +93,9 @@ extension APIServer {
         let logger = logger
         let run = GenerationRun(settings: settings, exchange: exchange) { summary in
             registry.remove(id)
-            logger.debug("generation finished", [("request_id", exchange.requestID)] + Self.timingFields(summary))
+            if logger.isEnabled(.debug) {
+                logger.debug("generation finished", [("request_id", exchange.requestID)] + Self.timingFields(summary))
+            }
         }
         // `handle` registered the request; a client gone since then has nothing to submit.
         guard registry.contains(id) else { return }
