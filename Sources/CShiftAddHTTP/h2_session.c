@@ -219,7 +219,6 @@ static void send_fatal_goaway(sah_conn *conn, int error) {
     sah_h2_close(conn);
     if (sah_conn_queue(conn, frame, sizeof frame) < 0) return;
     sah_conn_close_after_flush(conn);
-    sah_conn_flush(conn);
 }
 
 void sah_h2_on_input(sah_conn *conn) {
