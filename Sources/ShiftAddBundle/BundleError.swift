@@ -11,6 +11,7 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
     case tensorChecksumMismatch(file: String, tensor: String, offset: Int)
     case tensorInvalid(file: String, tensor: String, reason: String)
     case missingTensor(file: String, tensor: String)
+    case tensorReleased(file: String, tensor: String)
     case writeFailed(file: String, reason: String)
 
     public var description: String {
@@ -27,6 +28,7 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
         case let .tensorChecksumMismatch(f, t, o): return "\(f): tensor '\(t)' at offset \(o) fails its checksum (data corrupted)"
         case let .tensorInvalid(f, t, r): return "\(f): tensor '\(t)': \(r)"
         case let .missingTensor(f, t): return "\(f): missing tensor '\(t)'"
+        case let .tensorReleased(f, t): return "\(f): tensor '\(t)' was released after loading"
         case let .writeFailed(f, r): return "\(f): cannot write bundle: \(r)"
         }
     }

@@ -1,18 +1,23 @@
 import CShiftKernels
 import Foundation
 import ShiftAddModel
+import Synchronization
 
 /// A validated bundle held in private memory. Loading reads the whole file (rather than mapping
 /// it) so that a file truncated or rewritten while the server runs cannot fault the process; every
-/// size, offset and checksum is checked before any tensor is handed out.
+/// size, offset and checksum is checked before any tensor is handed out. An engine that has copied
+/// tensors into its own layout releases them (`release`), handing their memory back.
 public final class WeightBundle: @unchecked Sendable {
     public let path: String
     public let manifest: BundleManifest
-    /// 64-byte aligned copy of the file, immutable after init.
+    /// Page-aligned anonymous mapping holding a copy of the file; written only by init and by
+    /// `release`, which drops whole pages of released tensors.
     private let storage: UnsafeMutableRawPointer
+    private let mappedBytes: Int
     private let size: Int
     private let dataStart: Int
     private let entries: [String: BundleTensorEntry]
+    private let released = Mutex<Set<String>>([])
 
     public init(path: String, verifyChecksums: Bool = true) throws {
         self.path = path
@@ -24,7 +29,12 @@ public final class WeightBundle: @unchecked Sendable {
             throw BundleError.cannotOpen(file: path, reason: "not a regular file")
         }
         var size = Int(st.st_size)
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: BundleFormat.alignment)
+        let mappedBytes = max(size, 1)
+        guard let mapped = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mapped != MAP_FAILED else {
+            throw BundleError.cannotOpen(file: path, reason: "cannot map \(size) bytes: \(String(cString: strerror(errno)))")
+        }
+        let storage = mapped
         var done = 0
         while done < size {
             let n = read(fd, storage + done, size - done)
@@ -49,17 +59,33 @@ public final class WeightBundle: @unchecked Sendable {
                 }
             }
         } catch {
-            storage.deallocate()
+            munmap(storage, mappedBytes)
             throw error
         }
         self.storage = storage
+        self.mappedBytes = mappedBytes
         self.size = size
         manifest = header.manifest
         dataStart = header.dataStart
         self.entries = entries
     }
 
-    deinit { storage.deallocate() }
+    deinit { munmap(storage, mappedBytes) }
+
+    /// Hands the memory of these tensors back to the system (the whole pages inside each); later
+    /// reads of them throw `tensorReleased`. For engines that keep their own copies, so a loaded
+    /// model does not hold the same weights twice.
+    public func release(_ names: some Sequence<String>) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        released.withLock { released in
+            for name in names {
+                guard let e = entries[name], released.insert(name).inserted else { continue }
+                let start = dataStart + e.offset, end = start + e.length
+                let first = (start + page - 1) / page * page, last = end / page * page
+                if last > first { madvise(storage + first, last - first, MADV_DONTNEED) }
+            }
+        }
+    }
 
     public var fileSize: Int { size }
 
@@ -138,6 +164,7 @@ public final class WeightBundle: @unchecked Sendable {
     /// The raw bytes of a tensor after checking its type and shape.
     public func bytes(_ name: String, dtype: BundleDType, shape: [Int]? = nil) throws -> UnsafeRawBufferPointer {
         guard let e = entries[name] else { throw BundleError.missingTensor(file: path, tensor: name) }
+        guard !released.withLock({ $0.contains(name) }) else { throw BundleError.tensorReleased(file: path, tensor: name) }
         guard e.dtype == dtype else { throw BundleError.tensorInvalid(file: path, tensor: name, reason: "type \(e.dtype), expected \(dtype)") }
         if let shape, e.shape != shape {
             throw BundleError.tensorInvalid(file: path, tensor: name, reason: "shape \(e.shape), expected \(shape)")

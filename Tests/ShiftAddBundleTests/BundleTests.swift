@@ -81,6 +81,25 @@ import Testing
         try expectRejected(bytes + [0], { if case .headerCorrupt = $0 { true } else { false } }, "trailing byte")
     }
 
+    /// Released tensors refuse to be read (their pages are gone); the others read as before.
+    @Test func releasedTensorsAreRefusedAndTheRestStayIntact() throws {
+        var w = Self.sampleWriter()
+        let big = (0..<40_000).map { Float($0 % 1000) }
+        w.add("big", f32: big, shape: [big.count])
+        w.add("after", f32: [7, 8], shape: [2])
+        let path = temporaryPath("release.sabundle")
+        try w.write(to: path)
+        let b = try WeightBundle(path: path)
+        b.release(["big", "embed", "no such tensor"])
+        b.release(["big"])
+        #expect(throws: BundleError.tensorReleased(file: path, tensor: "big")) { try b.floats("big", shape: [big.count]) }
+        #expect(throws: BundleError.tensorReleased(file: path, tensor: "embed")) { try b.floats("embed", shape: [8, 4]) }
+        #expect(try b.floats("norm", shape: [4]) == [1, 2, 3, 4.5])
+        #expect(try b.floats("after", shape: [2]) == [7, 8])
+        #expect(try b.u64("planes", shape: [3, 2]) == [0xDEAD_BEEF, 1, 2, .max, 5, 6])
+        #expect(BundleError.tensorReleased(file: "x", tensor: "big").description.contains("released"))
+    }
+
     @Test func rejectsNewerVersions() throws {
         var bytes = try Self.sampleWriter().serialized()
         bytes[8] = 2
@@ -96,7 +115,7 @@ extension BundleError {
         case let .cannotOpen(f, _), let .badMagic(f), let .newerVersion(f, _, _), let .truncated(f, _, _, _),
              let .headerCorrupt(f, _), let .manifestChecksumMismatch(f), let .manifestInvalid(f, _),
              let .tensorOutOfBounds(f, _), let .tensorChecksumMismatch(f, _, _), let .tensorInvalid(f, _, _),
-             let .missingTensor(f, _), let .writeFailed(f, _):
+             let .missingTensor(f, _), let .tensorReleased(f, _), let .writeFailed(f, _):
             return f
         }
     }
