@@ -9,7 +9,7 @@
 
 typedef enum {
     SA_SCRATCH_SCORES = 0, /* attention scores */
-    SA_SCRATCH_HEAD_ROWS,  /* output head: fp32 copy of a few weight rows */
+    SA_SCRATCH_HEAD_TOKENS, /* int8 head: the quantized tokens of a call (used by the caller only) */
     SA_SCRATCH_LUT_PADDED, /* table build: one zero-padded group of activations */
     SA_SCRATCH_LUT_SUMS,   /* table build: float entries of one group */
     SA_SCRATCH_SLOTS

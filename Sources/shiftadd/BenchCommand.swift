@@ -85,6 +85,7 @@ enum BenchCommand: CLICommand {
         } else {
             let bundle = try WeightBundle(path: path)
             let model = try QuantizedModel(bundle: bundle, threads: threads)
+            model.releaseBundleCopies()
             info["load_seconds"] = Date().timeIntervalSince(start)
             let summary = BundleSummary(bundle.manifest)
             let widths = summary.histogram.keys

@@ -45,6 +45,7 @@ struct LoadedModel {
                 makeSession = { model.session(capacity: $0) }
             } else {
                 let model = try QuantizedModel(bundle: bundle, threads: threads)
+                model.releaseBundleCopies()
                 engineName = "shift/LUT kernels"
                 makeSession = { model.session(capacity: $0) }
             }

@@ -70,6 +70,7 @@ private struct ServerProcess {
             guard let spec = manifest.tokenizer else { throw CLIError("\(bundlePath): the bundle has no tokenizer") }
             let tokenizer = try Tokenizer(spec: spec)
             let model = try QuantizedModel(bundle: bundle, threads: threads, maxBatchTokens: config.maxBatchTokens)
+            model.releaseBundleCopies()
             scheduler = try Scheduler(model: model, tokenizer: tokenizer, configuration: config.schedulerConfiguration) {
                 metrics.record($0)
             }

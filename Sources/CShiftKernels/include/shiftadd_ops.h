@@ -10,26 +10,47 @@
 extern "C" {
 #endif
 
-/* The fp32 parts of the quantized engine's forward pass: the fp16 output head, RMSNorm, SwiGLU,
- * rotary embeddings and attention over a paged KV cache. All buffers are the caller's; nothing is
- * retained. Each token's result depends only on that token's inputs, whatever the batch (batch
- * invariance). The head and attention give the same bits on every instruction set: their dot
- * products run on 16 lanes (lane l takes elements l, l + 16, ... by fused multiply-adds) folded in
- * a fixed tree, and attention uses its own exponential (within 2 ulp of exp). */
+/* The parts of the quantized engine's forward pass beside the projections: the int8 output head,
+ * RMSNorm, SwiGLU, rotary embeddings, attention over a paged KV cache and the sampling helpers.
+ * All buffers are the caller's unless an object says otherwise; nothing else is retained. Each
+ * token's result depends only on that token's inputs, whatever the batch (batch invariance).
+ * Results are the same bits on every instruction set: the head's dot products are exact integers;
+ * attention's run on 16 lanes (lane l takes elements l, l + 16, ... by fused multiply-adds) folded
+ * in a fixed tree, with its own exponential (within 2 ulp of exp). Where an `isa` argument is
+ * taken it is an sa_isa level (shiftadd_cpu.h), or -1 for the best available; a level this CPU
+ * lacks gives SA_ERR_ISA. */
 
-/* y[t][r] = sum_c w[r][c] * x[t][c] for fp16 weights w [rows][cols] and fp32 x [T][cols];
- * y is [T][rows], overwritten. Each weight row is read from memory and converted once for all T
- * tokens. Splits rows over `pool` (NULL: caller only). `isa` as in shiftadd_cpu.h, or -1 for the
- * best available. Returns SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
-int sa_f16_matmul(const uint16_t *w, int rows, int cols, const float *x, int T, float *y,
-                  sa_threadpool *pool, int isa);
+/* An int8 output head: the fp16 rows, rotated by a randomized block Walsh-Hadamard transform
+ * (shiftadd_hadamard.h; signs from `seed`, block the largest power of two up to 64 dividing cols)
+ * and quantized to int8 with one scale per row (largest magnitude / 127, rounded to nearest even),
+ * padded to whole 64-byte vectors. Owned by the caller of sa_i8_head_create and freed with
+ * sa_i8_head_free; it keeps no pointer to the fp16 rows.
+ * sa_i8_head_create returns NULL and sets *err (SA_ERR_ARGUMENT for a shape outside 1 ... 65536
+ * columns, SA_ERR_MEMORY) on failure; every row is zero until quantized.
+ * sa_i8_head_quantize fills rows [r0, r1) from fp16 rows w[0 ...] (row r0 first); SA_ERR_ARGUMENT
+ * for a NaN or infinite weight (rows before it are filled).
+ * sa_i8_head_row writes row r as the head holds it, dequantized and rotated back (cols floats). */
+typedef struct sa_i8_head sa_i8_head;
+sa_i8_head *sa_i8_head_create(int rows, int cols, uint64_t seed, int *err);
+int sa_i8_head_quantize(sa_i8_head *h, const uint16_t *w, int r0, int r1);
+int sa_i8_head_row(const sa_i8_head *h, int r, float *out);
+void sa_i8_head_free(sa_i8_head *h);
+/* Bytes the head holds. */
+size_t sa_i8_head_bytes(const sa_i8_head *h);
+
+/* y[t][r] = dot(wq[r], xq[t]) * (xscale[t] * wscale[r]) for fp32 x [T][cols] and y [T][rows]:
+ * each token rotated like the rows and quantized to int8 with its own scale, the dot products in
+ * exact 32-bit integers, so every instruction set and batch gives the same bits. A token with a
+ * NaN or infinite value gets NaN logits. Splits rows over `pool` (NULL: caller only).
+ * Returns SA_OK, SA_ERR_ARGUMENT, SA_ERR_ISA or SA_ERR_MEMORY. */
+int sa_i8_head_apply(const sa_i8_head *h, const float *x, int T, float *y, sa_threadpool *pool, int isa);
 
 /* y[t] = x[t] / sqrt(mean(x[t]^2) + eps) * gain, for T rows of `width`. x and y may alias. */
 void sa_rmsnorm(const float *x, const float *gain, float *y, int T, int width, float eps);
 
 /* gate[i] = silu(gate[i]) * up[i] for `count` values, with silu(g) = g * s and the sigmoid s from
  * e = exp(-|g|) (the attention's exponential): 1 / (1 + e) for g >= 0, e / (1 + e) below, so no
- * exponential overflows. The same bits on every instruction set; `isa` as for sa_f16_matmul.
+ * exponential overflows. The same bits on every instruction set.
  * Returns SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
 int sa_swiglu(float *gate, const float *up, size_t count, int isa);
 
@@ -39,7 +60,7 @@ int sa_swiglu(float *gate, const float *up, size_t count, int isa);
  * -infinity; the attention's exponential, so below e^-80 a weight is 0), stores them in `weights`
  * unless it is NULL, and their sum in *sum: lane i % 16 of 16 double lanes takes weight i, and the
  * lanes are added from 0 to 15. `max` must be finite and no value above it, `scale` positive and
- * finite. Both give the same results on every instruction set; `isa` as for sa_f16_matmul.
+ * finite. Both give the same results on every instruction set.
  * Return SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
 int sa_logits_argmax(const float *values, size_t count, size_t *index, int isa);
 int sa_logits_exp_sum(const float *values, size_t count, float max, float scale, float *weights, double *sum,

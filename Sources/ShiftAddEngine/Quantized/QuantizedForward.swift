@@ -81,8 +81,7 @@ extension QuantizedModel {
         }
         sa_rmsnorm(b.selected, outputNorm, b.selected, Int32(rows.count), Int32(c.dim), c.rmsNormEpsilon)
         let logits = [Float](unsafeUninitializedCapacity: rows.count * c.vocabSize) { out, initialized in
-            let status = sa_f16_matmul(head, Int32(c.vocabSize), Int32(c.dim), b.selected, Int32(rows.count), out.baseAddress,
-                                       pool, -1)
+            let status = sa_i8_head_apply(head, b.selected, Int32(rows.count), out.baseAddress, pool, -1)
             precondition(status == 0, "output head")
             initialized = rows.count * c.vocabSize
         }
@@ -94,13 +93,18 @@ extension QuantizedModel {
         return logits
     }
 
-    /// fp16 embedding rows as fp32, [tokens][dim].
+    /// Embedding rows as fp32, [tokens][dim]: the fp16 rows, or the int8 head's when tied.
     func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) {
         let dim = config.dim
         for (row, t) in tokens.enumerated() {
             precondition(t >= 0 && t < config.vocabSize, "token id \(t) out of range")
-            let src = embedding + t * dim
-            for d in 0..<dim { x[row * dim + d] = sa_half_to_float(src[d]) }
+            if let embedding {
+                let src = embedding + t * dim
+                for d in 0..<dim { x[row * dim + d] = sa_half_to_float(src[d]) }
+            } else {
+                let status = sa_i8_head_row(head, Int32(t), x + row * dim)
+                precondition(status == SA_OK.rawValue, "embedding row")
+            }
         }
     }
 

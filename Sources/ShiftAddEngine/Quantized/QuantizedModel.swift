@@ -4,9 +4,9 @@ import ShiftAddBundle
 import ShiftAddModel
 
 /// Runs a bundle on the shift/LUT-add kernels: every q, k, v, o, gate, up and down projection is
-/// a table build plus lookups over binary planes; norms, rotary embeddings, attention over the
-/// paged cache and the fp16 output head run in fp32 C loops. All compute runs on the model's own
-/// thread pool.
+/// a table build plus lookups over binary planes; norms, rotary embeddings and attention over the
+/// paged cache run in fp32 C loops, and the output head in int8 (`sa_i8_head_apply`). All compute
+/// runs on the model's own thread pool.
 ///
 /// Not thread-safe: one owner (the scheduler's engine thread) drives it.
 public final class QuantizedModel {
@@ -16,9 +16,11 @@ public final class QuantizedModel {
     let pool: OpaquePointer
     let blocks: [QuantizedBlock]
     let outputNorm: [Float]
-    /// fp16 embedding and head, in the bundle's memory.
-    let embedding: UnsafePointer<UInt16>
-    let head: UnsafePointer<UInt16>
+    /// The output head in int8, quantized from the bundle's fp16 rows at load.
+    let head: OpaquePointer
+    /// fp16 embedding rows in the bundle's memory; nil when the embedding is tied to the head,
+    /// whose int8 rows then serve as the embedding too.
+    let embedding: UnsafePointer<UInt16>?
     /// Input rotations by width; empty when the bundle was converted without rotation.
     let rotations: [Int: [Float]]
     let rotationBlock: Int
@@ -45,9 +47,9 @@ public final class QuantizedModel {
             blocks = try (0..<c.layerCount).map { try QuantizedBlock(bundle: bundle, layer: $0) }
             outputNorm = try bundle.floats(TensorName.outputNorm, shape: [c.dim])
             let e = try bundle.bytes(TensorName.tokenEmbedding, dtype: .f16, shape: [c.vocabSize, c.dim])
-            embedding = e.baseAddress!.assumingMemoryBound(to: UInt16.self)
-            head = c.tiedEmbeddings ? embedding
-                : try bundle.bytes(TensorName.output, dtype: .f16, shape: [c.vocabSize, c.dim]).baseAddress!.assumingMemoryBound(to: UInt16.self)
+            embedding = c.tiedEmbeddings ? nil : e.baseAddress!.assumingMemoryBound(to: UInt16.self)
+            let rows = c.tiedEmbeddings ? e : try bundle.bytes(TensorName.output, dtype: .f16, shape: [c.vocabSize, c.dim])
+            head = try Self.int8Head(rows.bindMemory(to: UInt16.self), rows: c.vocabSize, cols: c.dim)
         } catch {
             sa_threadpool_free(pool)
             throw error
@@ -82,7 +84,32 @@ public final class QuantizedModel {
         self.sines = sines
     }
 
+    /// Seed of the head's rotation signs (any fixed value: the rotation only has to match between
+    /// the rows, quantized at load, and the tokens).
+    static let headRotationSeed: UInt64 = 0x6865_6164
+
+    private static func int8Head(_ w: UnsafeBufferPointer<UInt16>, rows: Int, cols: Int) throws -> OpaquePointer {
+        var err: Int32 = 0
+        guard let head = sa_i8_head_create(Int32(rows), Int32(cols), headRotationSeed, &err) else {
+            throw EngineError.kernel("int8 output head", status: err)
+        }
+        let status = sa_i8_head_quantize(head, w.baseAddress!, 0, Int32(rows))
+        guard status == SA_OK.rawValue else {
+            sa_i8_head_free(head)
+            throw EngineError.kernel("int8 output head", status: status)
+        }
+        return head
+    }
+
+    /// Hands back the bundle memory of every tensor the model has copied into its own layout (all
+    /// but an untied fp16 embedding, read in place), so the weights are not held twice. The bundle
+    /// must not be read for those tensors afterwards (another engine on it would fail to load).
+    public func releaseBundleCopies() {
+        bundle.release(bundle.manifest.tensors.map(\.name).filter { $0 != TensorName.tokenEmbedding || embedding == nil })
+    }
+
     deinit {
+        sa_i8_head_free(head)
         blocks.forEach { $0.projections.values.forEach { sa_qlinear_free($0) } }
         tables.values.forEach { sa_lut_free($0) }
         sa_threadpool_free(pool)
@@ -99,9 +126,9 @@ public final class QuantizedModel {
         PagedKVCache.bytesPerBlock(layers: config.layerCount, kvDim: config.kvDim, blockSize: blockSize)
     }
 
-    /// Bytes of kernel-native weights and tables the model holds beyond the bundle.
+    /// Bytes of kernel-native weights, the int8 head and tables the model holds beyond the bundle.
     public var nativeBytes: Int {
-        blocks.reduce(0) { $0 + $1.nativeBytes } + tables.values.reduce(0) { $0 + sa_lut_bytes($1) }
+        blocks.reduce(0) { $0 + $1.nativeBytes } + tables.values.reduce(0) { $0 + sa_lut_bytes($1) } + sa_i8_head_bytes(head)
     }
 }
 
