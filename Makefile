@@ -35,6 +35,7 @@ help:
 	@echo "make model  fetch and verify the default model into $(MODEL_DIR)"
 	@echo "make deps   install missing Debian packages"
 	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
+	@echo "make ablation  the converter ablation of Docs/converter.md (ABLATION_PRESET fast or default; needs EVAL_TEXT)"
 	@echo "make fuzz   each fuzz target for FUZZ_SECONDS (default 60); make test-sanitize: tests under sanitizers"
 	@echo "make soak   SOAK_SECONDS (default 1800) of mixed load on the server; checks memory, descriptors, metrics"
 	@echo "make faults fault injection against the server and converter (root for a tmpfs); .build/faults/summary.json"
@@ -87,7 +88,7 @@ BENCH_THREADS ?= 2
 BENCH_REPEAT ?= 3
 BENCH_JSON ?= .build/bench.json
 
-.PHONY: bench bench-http bench-serving
+.PHONY: bench bench-http bench-serving ablation
 
 $(call BENCH_BUNDLE,%): | build model
 	$(BIN)/shiftadd-convert "$(MODEL)" "$@" --preset fast --bits $* --threads $(THREADS)
@@ -96,6 +97,12 @@ bench: build model $(call BENCH_BUNDLE,2) $(call BENCH_BUNDLE,3) $(call BENCH_BU
 	$(BIN)/shiftadd bench --bundle2 "$(call BENCH_BUNDLE,2)" --bundle3 "$(call BENCH_BUNDLE,3)" --bundle4 "$(call BENCH_BUNDLE,4)" \
 	  --reference "$(MODEL)" --threads $(BENCH_THREADS) --repeat $(BENCH_REPEAT) --json-out "$(BENCH_JSON)"
 	@echo "JSON report: $(BENCH_JSON)"
+
+# One conversion per row, each evaluated on the first 16,384 tokens of EVAL_TEXT (wikitext-2 test).
+ABLATION_PRESET ?= fast
+EVAL_TEXT ?= ../shared/data/wikitext-2-raw/wiki.test.raw
+ablation: build model
+	Scripts/ablation.sh "$(BIN)" "$(MODEL)" "$(EVAL_TEXT)" .build/ablation $(ABLATION_PRESET)
 
 bench-http: build model $(call BENCH_BUNDLE,3)
 	Scripts/bench-http.sh "$(BIN)/shiftadd" "$(call BENCH_BUNDLE,3)" 2000

@@ -22,6 +22,8 @@ let spec = CommandSpec(
         .init("seed", value: "S", default: "0", help: "Seed for calibration sampling and rotation signs"),
         .init("refinement-rounds", value: "N", help: "Alternating least-squares rounds per group fit (default 20; 6 with --preset fast)"),
         .init("refit-passes", value: "N", default: "0", help: "Passes refitting the scales against the output error after binarization"),
+        .init("objective", value: "KIND", default: "output", help: "output (error feedback on the calibration inputs) or weight (weight error only; for comparison)"),
+        .init("fits", value: "SET", default: "all", help: "Scale fits tried per row-group: all, bcq (no offset), offset, or grid (min-max grid: round to nearest)"),
         .init("threads", value: "N", default: "\(max(1, ProcessInfo.processInfo.activeProcessorCount))", help: "Compute threads"),
         .init("preset", value: "NAME", default: "default", help: "default, or fast (fewer samples and refinement rounds, for tests and first runs)"),
         .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
@@ -58,6 +60,16 @@ func options(from a: ParsedArguments) throws -> ConversionOptions {
     o.seed = UInt64(try a.int("seed", range: 0...Int.max)!)
     if let n = try a.int("refinement-rounds", range: 0...1000) { o.refinementRounds = n }
     o.scaleRefitPasses = try a.int("refit-passes", range: 0...10)!
+    let objective = a.string("objective")!
+    guard let parsed = ConversionOptions.Objective(rawValue: objective) else {
+        throw ArgumentError.invalidValue(option: "objective", value: objective, reason: "expected output or weight")
+    }
+    o.objective = parsed
+    let fits = a.string("fits")!
+    guard let kinds = GroupFitKinds.named[fits] else {
+        throw ArgumentError.invalidValue(option: "fits", value: fits, reason: "expected all, bcq, offset or grid")
+    }
+    o.fitKinds = kinds
     o.threads = try a.int("threads", range: 1...256)!
     return o
 }

@@ -176,6 +176,25 @@ func relativeError(_ got: [Float], _ reference: [Float]) -> Double {
         #expect(mean(four) * 4 < mean(two), "mean relative output error \(mean(two)) at 2 bits, \(mean(four)) at 4")
     }
 
+    /// The ablation's switches: the weight objective alone and the min-max grid alone give a higher
+    /// output error than the defaults on every projection, and the bundle records them.
+    @Test func weightObjectiveAndGridOnlyLoseToTheDefaults() throws {
+        let source = try TinyConversion.source()
+        let defaults = try TinyConversion.convert(source, TinyConversion.options()).1
+        var options = TinyConversion.options()
+        options.objective = .weight
+        let (weightWriter, weight) = try TinyConversion.convert(source, options)
+        options.objective = .output
+        options.fitKinds = .rangeGrid
+        let (gridWriter, grid) = try TinyConversion.convert(source, options)
+        let mean = { (r: [Converter.LayerReport]) in r.map(\.relativeOutputError).reduce(0, +) / Double(r.count) }
+        #expect(mean(defaults) < mean(weight) && mean(defaults) < mean(grid),
+                "mean relative output error: defaults \(mean(defaults)), weight objective \(mean(weight)), grid \(mean(grid))")
+        #expect(weightWriter.manifest.provenance.options["objective"] == "weight")
+        #expect(gridWriter.manifest.provenance.options["fits"] == "grid")
+        #expect(TinyConversion.options().recorded["objective"] == nil && TinyConversion.options().recorded["fits"] == nil)
+    }
+
     @Test func textCalibrationConverts() throws {
         let text = temporaryPath("calibration.txt")
         let sentence = "the thin heron in the inn then the thrush; "

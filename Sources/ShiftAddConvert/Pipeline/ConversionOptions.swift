@@ -9,6 +9,14 @@ public struct ConversionOptions: Sendable, Equatable {
         case average(Double)
     }
 
+    /// What each projection's quantization minimises.
+    public enum Objective: String, Sendable, Equatable {
+        /// The output error ‖(W − Ŵ)X‖² on the calibration inputs, by error feedback (the default).
+        case output
+        /// The weight error ‖W − Ŵ‖² alone (for the ablation).
+        case weight
+    }
+
     public enum Calibration: Sendable, Equatable {
         /// Sequences sampled from the model itself: conversion needs no outside data.
         case selfGenerated
@@ -32,6 +40,9 @@ public struct ConversionOptions: Sendable, Equatable {
     /// Passes refitting scales against the output error after binarization (off by default: on
     /// held-out data it gained 0–3% at two to three times the time).
     public var scaleRefitPasses = 0
+    public var objective: Objective = .output
+    /// Scale fits tried for every row-group (all by default; fewer for the ablation).
+    public var fitKinds: GroupFitKinds = .all
 
     public init() {}
 
@@ -56,6 +67,8 @@ public struct ConversionOptions: Sendable, Equatable {
             "rotation-block": "\(rotationBlock)", "samples": "\(samples)", "seq-len": "\(sequenceLength)",
             "seed": "\(seed)", "refinement-rounds": "\(refinementRounds)", "scale-refit-passes": "\(scaleRefitPasses)",
         ]
+        if objective != .output { r["objective"] = objective.rawValue }
+        if fitKinds != .all { r["fits"] = fitKinds.name }
         switch bits {
         case let .uniform(b): r["bits"] = "\(b)"
         case let .average(a): r["avg-bits"] = "\(a)"

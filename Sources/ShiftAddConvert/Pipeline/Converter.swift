@@ -146,7 +146,11 @@ public final class Converter {
         var quantOptions = QuantizationOptions(bits: bits, groupSize: options.groupSize, apotTerms: options.apotTerms,
                                                refinementRounds: options.refinementRounds)
         quantOptions.scaleRefitPasses = options.scaleRefitPasses
-        let linear = try BinaryCodingQuantizer.quantize(weights: w, rows: rows, cols: cols, factor: factor, options: quantOptions)
+        quantOptions.fitKinds = options.fitKinds
+        let linear = switch options.objective {
+        case .output: try BinaryCodingQuantizer.quantize(weights: w, rows: rows, cols: cols, factor: factor, options: quantOptions)
+        case .weight: try BinaryCodingQuantizer.quantize(weights: w, rows: rows, cols: cols, options: quantOptions)
+        }
         let scales = try EncodedScales(encoding: linear, terms: options.apotTerms)
         var deployed = linear.dequantized()
         let error = Self.relativeOutputError(original: w, quantized: deployed, rows: rows, cols: cols,

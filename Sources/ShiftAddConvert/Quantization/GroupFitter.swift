@@ -20,6 +20,15 @@ public struct GroupFitKinds: OptionSet, Sendable, Hashable {
 
     public static let all: GroupFitKinds = [.binaryCoding, .binaryCodingWithOffset, .rangeGrid]
 
+    /// The sets `--fits` names: all, bcq (binary coding without offset), offset (with offset) and
+    /// grid (the range-preserving grid alone, a round-to-nearest baseline).
+    public static let named: [String: GroupFitKinds] = [
+        "all": .all, "bcq": .binaryCoding, "offset": .binaryCodingWithOffset, "grid": .rangeGrid,
+    ]
+
+    /// This set's name in `named`, or its raw value.
+    public var name: String { Self.named.first { $0.value == self }?.key ?? "\(rawValue)" }
+
     /// The single kinds in this set, in a fixed order.
     var members: [GroupFitKinds] { [.binaryCoding, .binaryCodingWithOffset, .rangeGrid].filter(contains) }
 }
