@@ -35,6 +35,7 @@ help:
 	@echo "make model  fetch and verify the default model into $(MODEL_DIR)"
 	@echo "make deps   install missing Debian packages"
 	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
+	@echo "make bench-llamacpp  llama.cpp's batch-1 decode on the same GGUF (builds llama-cpp-python into a venv once)"
 	@echo "make ablation  the converter ablation of Docs/converter.md (ABLATION_PRESET fast or default; needs EVAL_TEXT)"
 	@echo "make fuzz   each fuzz target for FUZZ_SECONDS (default 60); make test-sanitize: tests under sanitizers"
 	@echo "make soak   SOAK_SECONDS (default 1800) of mixed load on the server; checks memory, descriptors, metrics"
@@ -88,7 +89,7 @@ BENCH_THREADS ?= 2
 BENCH_REPEAT ?= 3
 BENCH_JSON ?= .build/bench.json
 
-.PHONY: bench bench-http bench-serving ablation
+.PHONY: bench bench-http bench-serving bench-llamacpp ablation
 
 $(call BENCH_BUNDLE,%): | build model
 	$(BIN)/shiftadd-convert "$(MODEL)" "$@" --preset fast --bits $* --threads $(THREADS)
@@ -97,6 +98,15 @@ bench: build model $(call BENCH_BUNDLE,2) $(call BENCH_BUNDLE,3) $(call BENCH_BU
 	$(BIN)/shiftadd bench --bundle2 "$(call BENCH_BUNDLE,2)" --bundle3 "$(call BENCH_BUNDLE,3)" --bundle4 "$(call BENCH_BUNDLE,4)" \
 	  --reference "$(MODEL)" --threads $(BENCH_THREADS) --repeat $(BENCH_REPEAT) --json-out "$(BENCH_JSON)"
 	@echo "JSON report: $(BENCH_JSON)"
+
+# llama.cpp as a benchmark peer (never a dependency): PyPI's llama-cpp-python built for this CPU in
+# a virtual environment beside the model cache.
+LLAMACPP_VENV ?= $(MODEL_DIR)/../llamacpp-venv
+bench-llamacpp: model
+	test -x "$(LLAMACPP_VENV)/bin/python" || python3 -m venv "$(LLAMACPP_VENV)"
+	"$(LLAMACPP_VENV)/bin/python" -c 'import llama_cpp' 2>/dev/null || \
+	  CMAKE_ARGS="-DGGML_NATIVE=ON" "$(LLAMACPP_VENV)/bin/pip" install --no-cache-dir llama-cpp-python==0.3.36
+	"$(LLAMACPP_VENV)/bin/python" Scripts/bench_llamacpp.py "$(MODEL)" $(BENCH_THREADS) 5
 
 # One conversion per row, each evaluated on the first 16,384 tokens of EVAL_TEXT (wikitext-2 test).
 ABLATION_PRESET ?= fast

@@ -1,0 +1,42 @@
+"""Batch-1 greedy decode speed of llama.cpp on a GGUF file, for side-by-side figures.
+
+llama.cpp is a benchmark peer only: this script runs in a virtual environment of its own with
+PyPI's llama-cpp-python (built from source for this CPU by `make bench-llamacpp`).
+Protocol of ../shared/notes/reference-numbers.md: a 15-token prompt, then 128 tokens decoded one
+`eval` call at a time with greedy sampling; median and range over the repeats.
+Usage: bench_llamacpp.py MODEL.gguf THREADS REPEATS
+"""
+
+import statistics
+import sys
+import time
+
+from llama_cpp import Llama
+
+PROMPT = "The history of the lighthouse begins with the ancient harbours of the eastern sea, where fires burned"
+NEW_TOKENS = 128
+
+
+def decode_rate(llm, prompt_tokens):
+    llm.reset()
+    llm.eval(prompt_tokens)
+    token = llm.sample(temp=0.0)
+    started = time.perf_counter()
+    for _ in range(NEW_TOKENS):
+        llm.eval([token])
+        token = llm.sample(temp=0.0)
+    return NEW_TOKENS / (time.perf_counter() - started)
+
+
+def main():
+    path, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=512, verbose=False)
+    prompt = llm.tokenize(PROMPT.encode())[:15]
+    decode_rate(llm, prompt)  # warm-up
+    rates = sorted(decode_rate(llm, prompt) for _ in range(repeats))
+    print(f"llama.cpp {path}: {len(prompt)}-token prompt, {NEW_TOKENS} greedy tokens, {threads} threads: "
+          f"{statistics.median(rates):.1f} tok/s (min {rates[0]:.1f}, max {rates[-1]:.1f}, {repeats} runs)")
+
+
+if __name__ == "__main__":
+    main()
