@@ -7,6 +7,11 @@ import Synchronization
 public enum BLASThreads {
     private static let configured = Mutex<Int?>(nil)
 
+    /// The count in force: the configured one, or OpenBLAS's own default (one per core).
+    public static var count: Int {
+        configured.withLock { $0 } ?? Int(openblas_get_num_threads())
+    }
+
     /// Sets the thread count if none was set yet; returns the count in force.
     @discardableResult
     public static func configure(_ count: Int) -> Int {

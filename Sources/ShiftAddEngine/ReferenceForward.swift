@@ -1,5 +1,6 @@
 import COpenBLAS
 import CShiftKernels
+import Dispatch
 import ShiftAddModel
 
 /// Where the converter observes the input of a group of projections during `forwardBlock`.
@@ -101,8 +102,16 @@ extension ReferenceModel {
                     }
                 }
             }
-            attend(layer: cacheLayer, cache: cache, start: start, count: count, q: q, qRow: row, out: &attention)
             row += count
+        }
+        if segments.count > 1, segments.allSatisfy({ $0.count == 1 }) {
+            attendDecoding(layer: cacheLayer, caches: segments.map(\.cache), q: q, out: &attention)
+        } else {
+            row = 0
+            for (count, cache) in segments {
+                attend(layer: cacheLayer, cache: cache, start: cache.count, count: count, q: q, qRow: row, out: &attention)
+                row += count
+            }
         }
         attention.withUnsafeBufferPointer { observe?(layer, .attentionOutput, $0) }
         accumulate(attention, blocks[layer].weights[.o]!, into: &x, rows: n, inputs: c.qDim, outputs: c.dim)
@@ -120,30 +129,20 @@ extension ReferenceModel {
     /// `start + count` positions of cache layer `layer`, written to the same rows of `out` ([tokens][qDim]).
     private func attend(layer: Int, cache: KVCache, start: Int, count: Int, q: [Float], qRow: Int, out: inout [Float]) {
         let c = config
+        if count == 1 {
+            q.withUnsafeBufferPointer { q in
+                out.withUnsafeMutableBufferPointer { o in
+                    attendOne(layer: layer, cache: cache, q: q.baseAddress! + qRow * c.qDim, out: o.baseAddress! + qRow * c.qDim)
+                }
+            }
+            return
+        }
         let total = start + count
         let hd = c.headDim
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(hd).squareRoot()
         var scores = [Float](repeating: 0, count: count * total)
         let base = cache.offset(layer: layer, position: 0)
-        if count == 1 {
-            // Decoding one token: the cache layer is one contiguous block, so the C attention loop
-            // serves directly (BLAS set-up per head would dominate such small products).
-            var table: Int32 = 0
-            let status = q.withUnsafeBufferPointer { q in
-                cache.keys.withUnsafeBufferPointer { keys in
-                    cache.values.withUnsafeBufferPointer { values in
-                        out.withUnsafeMutableBufferPointer { o in
-                            sa_attention_paged(q.baseAddress! + qRow * c.qDim, o.baseAddress! + qRow * c.qDim, Int32(c.headCount),
-                                               Int32(c.kvHeadCount), Int32(hd), keys.baseAddress! + base, values.baseAddress! + base,
-                                               &table, Int32(cache.capacity), Int32(total), scale, &scores)
-                        }
-                    }
-                }
-            }
-            precondition(status == 0, "attention arguments")
-            return
-        }
         q.withUnsafeBufferPointer { q in
             cache.keys.withUnsafeBufferPointer { keys in
                 cache.values.withUnsafeBufferPointer { values in
@@ -169,6 +168,41 @@ extension ReferenceModel {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Decoding one token over all `cache.count + 1` positions: the cache layer is one contiguous
+    /// block, so the C attention loop serves directly (BLAS set-up per head would dominate such
+    /// small products).
+    fileprivate func attendOne(layer: Int, cache: KVCache, q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let c = config
+        let total = cache.count + 1
+        var scores = [Float](repeating: 0, count: total)
+        var table: Int32 = 0
+        let base = cache.offset(layer: layer, position: 0)
+        let status = cache.keys.withUnsafeBufferPointer { keys in
+            cache.values.withUnsafeBufferPointer { values in
+                sa_attention_paged(q, out, Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim), keys.baseAddress! + base,
+                                   values.baseAddress! + base, &table, Int32(cache.capacity), Int32(total),
+                                   1 / Float(c.headDim).squareRoot(), &scores)
+            }
+        }
+        precondition(status == 0, "attention arguments")
+    }
+
+    /// One decoding token per sequence: the sequences' attention calls are independent (each reads
+    /// its own cache and writes its own row), so they run on as many threads as BLAS uses, which
+    /// idle meanwhile. Batched sampling (the converter's self-calibration) spent half its time
+    /// here on one thread.
+    private func attendDecoding(layer: Int, caches: [KVCache], q: [Float], out: inout [Float]) {
+        let threads = min(caches.count, BLASThreads.count)
+        q.withUnsafeBufferPointer { q in
+            out.withUnsafeMutableBufferPointer { o in
+                let work = DecodingAttention(model: self, layer: layer, caches: caches, q: q.baseAddress!, out: o.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: threads) { part in
+                    for i in stride(from: part, to: work.caches.count, by: threads) { work.run(i) }
                 }
             }
         }
@@ -214,5 +248,21 @@ extension ReferenceModel {
         var logits = [Float](repeating: 0, count: count * c.vocabSize)
         Self.multiply(normed, output ?? embedding, into: &logits, rows: count, inputs: c.dim, outputs: c.vocabSize, beta: 0)
         return logits
+    }
+}
+
+/// The shared state of `attendDecoding`'s threads. `@unchecked Sendable`: each sequence i is run
+/// by one thread only, which reads its own cache and query row and writes its own output row; the
+/// model is only read.
+private struct DecodingAttention: @unchecked Sendable {
+    let model: ReferenceModel
+    let layer: Int
+    let caches: [KVCache]
+    let q: UnsafePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+
+    func run(_ i: Int) {
+        let qDim = model.config.qDim
+        model.attendOne(layer: layer, cache: caches[i], q: q + i * qDim, out: out + i * qDim)
     }
 }

@@ -53,6 +53,27 @@ import Testing
         }
     }
 
+    /// A decoding step of many sequences (one token each: their attention runs on several threads)
+    /// gives each sequence the logits it gets decoded alone (up to the summation order of a batched
+    /// sgemm against a single row's sgemv).
+    @Test func batchedDecodeStepEqualsSequencesAlone() throws {
+        let model = try Self.tinyModel()
+        let engine = try ReferenceModel(model)
+        let prompts = [[4, 8, 15], [16, 23], [1, 2, 3, 5], [7], [9, 9, 9, 9, 9], [11, 13]]
+        let next = [3, 1, 4, 1, 5, 9]
+        let caches = prompts.map { engine.makeCache(capacity: $0.count + 1) }
+        for (p, cache) in zip(prompts, caches) { _ = engine.forward([(p, cache)], allLogits: false) }
+        let batched = engine.forward(Array(zip(next.map { [$0] }, caches)), allLogits: false)
+        let vocab = model.config.vocabSize
+        for (i, p) in prompts.enumerated() {
+            let alone = engine.makeCache(capacity: p.count + 1)
+            _ = engine.forward([(p, alone)], allLogits: false)
+            let row = engine.forward([([next[i]], alone)], allLogits: false)
+            let diff = zip(batched[(i * vocab)..<((i + 1) * vocab)], row).map { abs($0 - $1) }.max()!
+            #expect(diff < 1e-5, "sequence \(i): max abs difference \(diff)")
+        }
+    }
+
     @Test func greedyDefaultModelSaysParis() throws {
         let model = try GGUFReader.read(path: try defaultModelPath())
         let engine = try ReferenceModel(model)
