@@ -35,8 +35,8 @@
 
 struct sa_i8_head {
     int rows, cols, stride;
-    size_t block;     /* rotation block */
-    float *signs;     /* [cols] */
+    size_t block;    /* rotation block */
+    float *signs;    /* [cols] */
     int8_t *w;       /* [rows][stride] */
     float *scale;    /* [rows] */
     int32_t *rowsum; /* [rows] */
@@ -261,6 +261,9 @@ TARGET512 static void tile_512_16x1(const i8_job *j, int r, int r1) { tile_512(j
 TARGET512 static void tile_512_8x2(const i8_job *j, int r, int r1) { tile_512(j, r, r1, 8, 2); }
 TARGET512 static void tile_512_5x3(const i8_job *j, int r, int r1) { tile_512(j, r, r1, 5, 3); }
 TARGET512 static void tile_512_4x4(const i8_job *j, int r, int r1) { tile_512(j, r, r1, 4, 4); }
+TARGET512 static void tile_512_4x3(const i8_job *j, int r, int r1) { tile_512(j, r, r1, 4, 3); }
+TARGET512 static void tile_512_4x2(const i8_job *j, int r, int r1) { tile_512(j, r, r1, 4, 2); }
+TARGET512 static void tile_512_4x1(const i8_job *j, int r, int r1) { tile_512(j, r, r1, 4, 1); }
 
 /* A copy of the job whose tokens start at t0. */
 static i8_job from_token(const i8_job *j, int t0, int TT) {
@@ -292,9 +295,9 @@ TARGET512 static void rows_avx512(const i8_job *j, int r0, int r1) {
         if (t0 < j->T) {
             i8_job k = from_token(j, t0, j->T - t0);
             switch (k.T) {
-            case 1: tile_512_16x1(&k, r, r4); break;
-            case 2: tile_512_8x2(&k, r, r4); break;
-            default: tile_512_5x3(&k, r, r4); break;
+            case 1: tile_512_4x1(&k, r, r4); break;
+            case 2: tile_512_4x2(&k, r, r4); break;
+            default: tile_512_4x3(&k, r, r4); break;
             }
         }
     }
