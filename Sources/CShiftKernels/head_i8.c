@@ -151,7 +151,8 @@ typedef struct {
     int isa;
 } i8_job;
 
-/* Rotates each token into `rotated` ([T][cols]) and quantizes it. */
+/* Rotates each token into `rotated` ([T][cols]) and quantizes it into xq, and into xu when it is
+ * not NULL (only the VNNI path reads it). */
 static void quantize_tokens(const sa_i8_head *h, const float *x, int T, float *rotated, int8_t *xq, uint8_t *xu,
                             float *scale) {
     memcpy(rotated, x, (size_t)T * (size_t)h->cols * sizeof(float));
@@ -159,7 +160,6 @@ static void quantize_tokens(const sa_i8_head *h, const float *x, int T, float *r
     for (int t = 0; t < T; t++) {
         const float *xt = rotated + (size_t)t * (size_t)h->cols;
         int8_t *q = xq + (size_t)t * (size_t)h->stride;
-        uint8_t *u = xu + (size_t)t * (size_t)h->stride;
         float largest = 0.0f;
         int finite = 1;
         for (int c = 0; c < h->cols; c++) {
@@ -172,7 +172,10 @@ static void quantize_tokens(const sa_i8_head *h, const float *x, int T, float *r
             const float inverse = 127.0f / largest;
             for (int c = 0; c < h->cols; c++) q[c] = quantize(xt[c], inverse);
         }
-        for (int c = 0; c < h->stride; c++) u[c] = (uint8_t)(q[c] + 128);
+        if (xu) {
+            uint8_t *u = xu + (size_t)t * (size_t)h->stride;
+            for (int c = 0; c < h->stride; c++) u[c] = (uint8_t)(q[c] + 128);
+        }
         scale[t] = finite ? largest / 127.0f : NAN;
     }
 }
@@ -369,7 +372,7 @@ int sa_i8_head_apply(const sa_i8_head *h, const float *x, int T, float *y, sa_th
     uint8_t *xu = scratch + (size_t)T * stride;
     float *rotated = (float *)(void *)(scratch + 2 * (size_t)T * stride);
     float *xscale = rotated + (size_t)T * stride;
-    quantize_tokens(h, x, T, rotated, xq, xu, xscale);
+    quantize_tokens(h, x, T, rotated, xq, isa == SA_ISA_AVX512 ? xu : NULL, xscale);
     i8_job job = {h, T, xq, xu, xscale, y, isa};
     int tasks = (h->rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     if (pool) return sa_threadpool_run(pool, tasks, head_task, &job);

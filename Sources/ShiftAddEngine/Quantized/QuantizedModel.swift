@@ -43,17 +43,21 @@ public final class QuantizedModel {
             throw EngineError.kernel("thread pool", status: err)
         }
         self.pool = pool
+        // Built into a local so that a failure part way frees the blocks already made.
+        var built: [QuantizedBlock] = []
         do {
-            blocks = try (0..<c.layerCount).map { try QuantizedBlock(bundle: bundle, layer: $0) }
+            for l in 0..<c.layerCount { built.append(try QuantizedBlock(bundle: bundle, layer: l)) }
             outputNorm = try bundle.floats(TensorName.outputNorm, shape: [c.dim])
             let e = try bundle.bytes(TensorName.tokenEmbedding, dtype: .f16, shape: [c.vocabSize, c.dim])
             embedding = c.tiedEmbeddings ? nil : e.baseAddress!.assumingMemoryBound(to: UInt16.self)
             let rows = c.tiedEmbeddings ? e : try bundle.bytes(TensorName.output, dtype: .f16, shape: [c.vocabSize, c.dim])
             head = try Self.int8Head(rows.bindMemory(to: UInt16.self), rows: c.vocabSize, cols: c.dim)
         } catch {
+            built.forEach { $0.free() }
             sa_threadpool_free(pool)
             throw error
         }
+        blocks = built
         let q = m.quantization
         let widths = Set([c.dim, c.qDim, c.hiddenDim])
         rotationBlock = q.rotation.block
@@ -64,6 +68,8 @@ public final class QuantizedModel {
         for w in widths {
             guard let t = sa_lut_create(Int32(maxBatchTokens), Int32(w), Int32(q.groupSize), -1, &err) else {
                 tables.values.forEach { sa_lut_free($0) }
+                sa_i8_head_free(head)
+                blocks.forEach { $0.free() }
                 sa_threadpool_free(pool)
                 throw EngineError.kernel("lookup table for width \(w)", status: err)
             }
@@ -110,7 +116,7 @@ public final class QuantizedModel {
 
     deinit {
         sa_i8_head_free(head)
-        blocks.forEach { $0.projections.values.forEach { sa_qlinear_free($0) } }
+        blocks.forEach { $0.free() }
         tables.values.forEach { sa_lut_free($0) }
         sa_threadpool_free(pool)
     }
@@ -163,6 +169,9 @@ struct QuantizedBlock {
     }
 
     var nativeBytes: Int { projections.values.reduce(0) { $0 + sa_qlinear_bytes($1) } }
+
+    /// Frees the kernel objects; the block is unusable afterwards.
+    func free() { projections.values.forEach { sa_qlinear_free($0) } }
 }
 
 /// Failures of the kernel library, with its status code.
