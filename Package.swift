@@ -76,7 +76,8 @@ let package = Package(
                                          "ShiftAddScheduler", "ShiftAddServer", "ShiftAddConvert"]),
 
         // Builders of small checkpoints and shared helpers for the test targets.
-        .target(name: "ShiftAddTestSupport", dependencies: ["ShiftAddModel"], path: "Tests/ShiftAddTestSupport"),
+        .target(name: "ShiftAddTestSupport", dependencies: ["ShiftAddModel", "ShiftAddBundle", "ShiftAddEngine"],
+                path: "Tests/ShiftAddTestSupport"),
 
         .testTarget(name: "ShiftAddTokenizerTests", dependencies: ["ShiftAddTestSupport", "ShiftAddTokenizer", "ShiftAddModel"],
                     resources: [.copy("Golden")]),
@@ -90,11 +91,11 @@ let package = Package(
         .testTarget(name: "ShiftAddKernelTests", dependencies: ["CShiftKernels"]),
         .testTarget(name: "ShiftAddSchedulerTests",
                     dependencies: ["ShiftAddTestSupport", "ShiftAddScheduler", "ShiftAddEngine", "ShiftAddModel",
-                                   "ShiftAddTokenizer", "ShiftAddConvert", "ShiftAddBundle"]),
+                                   "ShiftAddTokenizer", "ShiftAddBundle"]),
         .testTarget(name: "ShiftAddHTTPTests", dependencies: ["ShiftAddHTTP"]),
         .testTarget(name: "ShiftAddServerTests",
                     dependencies: ["ShiftAddTestSupport", "ShiftAddServer", "ShiftAddHTTP", "ShiftAddScheduler",
-                                   "ShiftAddEngine", "ShiftAddTokenizer", "ShiftAddModel", "ShiftAddConvert", "ShiftAddBundle"]),
+                                   "ShiftAddEngine", "ShiftAddTokenizer", "ShiftAddModel", "ShiftAddBundle"]),
         .testTarget(name: "ShiftAddBundleTests", dependencies: ["ShiftAddTestSupport", "ShiftAddBundle", "ShiftAddModel"]),
     ]
 )

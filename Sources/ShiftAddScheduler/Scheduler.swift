@@ -24,7 +24,7 @@ public final class Scheduler: Sendable {
     private let engineMarker: String
 
     /// Throws `SchedulerError` for a configuration the model cannot run (see `SchedulerConfiguration`).
-    public init(model: QuantizedModel, tokenizer: Tokenizer, configuration: SchedulerConfiguration = .init(),
+    public init(model: any BatchedModel, tokenizer: Tokenizer, configuration: SchedulerConfiguration = .init(),
                 observer: (@Sendable (SchedulerEvent) -> Void)? = nil) throws {
         var c = configuration
         for (name, value) in [("maxBatchTokens", c.maxBatchTokens), ("maxRunning", c.maxRunning),
@@ -36,12 +36,12 @@ public final class Scheduler: Sendable {
         guard c.maxBatchTokens <= model.maxBatchTokens else {
             throw SchedulerError("maxBatchTokens \(c.maxBatchTokens) exceeds the model's batch limit of \(model.maxBatchTokens)")
         }
-        guard tokenizer.vocabularySize <= model.config.vocabSize else {
-            throw SchedulerError("the tokenizer has \(tokenizer.vocabularySize) tokens, the model's vocabulary \(model.config.vocabSize)")
+        guard tokenizer.vocabularySize <= model.vocabularySize else {
+            throw SchedulerError("the tokenizer has \(tokenizer.vocabularySize) tokens, the model's vocabulary \(model.vocabularySize)")
         }
         // Every running sequence decodes one token per step.
         c.maxRunning = min(c.maxRunning, c.maxBatchTokens)
-        let context = min(c.contextLength ?? model.config.contextLength, model.config.contextLength)
+        let context = min(c.contextLength ?? model.contextLength, model.contextLength)
         let blockBytes = model.cacheBytesPerBlock(blockSize: c.blockSize)
         let contextBlocks = (context + c.blockSize - 1) / c.blockSize
         let blockCount: Int
@@ -60,7 +60,7 @@ public final class Scheduler: Sendable {
         contextLength = context
         kvCacheBytes = blockCount * blockBytes
         self.configuration = c
-        vocabularySize = model.config.vocabSize
+        vocabularySize = model.vocabularySize
         self.observer = observer
         let mailbox = Locked(Mailbox(snapshot: SchedulerStats(
             queued: 0, running: 0, kvBlocksTotal: blockCount, kvBlocksUsed: 0, kvBlocksCached: 0, kvBlocksFree: blockCount,

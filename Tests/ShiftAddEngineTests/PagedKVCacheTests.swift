@@ -1,4 +1,5 @@
 import ShiftAddEngine
+import ShiftAddTestSupport
 import Testing
 
 @Suite struct PagedKVCacheTests {

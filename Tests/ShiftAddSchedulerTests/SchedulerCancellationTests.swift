@@ -12,11 +12,12 @@ import Testing
         let events = EventLog()
         let s = try TinySchedulerModel.scheduler({
             $0.maxRunning = 200
-            // Every prompt is prefilled before the first sequences could finish their 40 tokens.
-            $0.prefillTokensWhileDecoding = 512
+            // All 200 prompts (3,400 tokens) are prefilled in the first step, so every sequence has
+            // its first token before any decodes, whatever the prefill pacing measures.
+            $0.maxBatchTokens = 4096
             $0.blockSize = 64
             $0.kvCacheBytes = 256 * blockBytes
-        }, observer: events.observer)
+        }, maxBatchTokens: 4096, observer: events.observer)
         events.attach(s)
         defer {
             events.detach()

@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import ShiftAddBundle
-import ShiftAddConvert
 import ShiftAddEngine
 import ShiftAddModel
 import ShiftAddScheduler
@@ -10,17 +9,22 @@ import ShiftAddTokenizer
 import Synchronization
 import Testing
 
-/// Tiny random LLaMAs (2 layers, width 128) with a 256-position context, converted once per test
-/// process: one with the 260-token byte-level test vocabulary, one sized to the default model's
-/// vocabulary so it runs with that model's real tokenizer.
+/// Tiny random LLaMAs (2 layers, width 128) with a 256-position context, built once per test
+/// process straight from seeded weights (`TinyQuantizedBundle`, no converter, no BLAS): one with
+/// the 260-token byte-level test vocabulary, one sized to the default model's vocabulary so it runs
+/// with that model's real tokenizer. Their tokens are the same on every machine.
 enum TinySchedulerModel {
     static let contextLength = 256
 
-    private static let byteLevel = Result { try convert(vocabulary: nil) }
+    private static let byteLevel = Result { try build(vocabulary: nil) }
     private static let defaultVocabulary = Result { () throws -> (WeightBundle, Tokenizer) in
-        let spec = try #require(try GGUFReader.read(path: try defaultModelPath()).tokenizer)
-        let tokenizer = try Tokenizer(spec: spec)
-        return (try convert(vocabulary: tokenizer.vocabularySize), tokenizer)
+        let tokenizer = try defaultTokenizer.get()
+        return (try build(vocabulary: tokenizer.vocabularySize), tokenizer)
+    }
+    /// The default model's tokenizer (SmolLM2: chat markup, end-of-turn tokens, byte-level BPE).
+    /// Fails with "run `make model`" without it.
+    static let defaultTokenizer = Result { () throws -> Tokenizer in
+        try Tokenizer(spec: try #require(try GGUFReader.read(path: try defaultModelPath()).tokenizer))
     }
 
     /// A model on the byte-level test vocabulary and its tokenizer, optionally with another EOS
@@ -32,11 +36,22 @@ enum TinySchedulerModel {
         return (try QuantizedModel(bundle: bundle, threads: 1, maxBatchTokens: maxBatchTokens), try Tokenizer(spec: spec))
     }
 
-    /// A model with the default model's vocabulary size, and that model's tokenizer (SmolLM2:
-    /// chat markup, end-of-turn tokens, byte-level BPE). Fails with "run `make model`" without it.
-    static func makeWithDefaultTokenizer() throws -> (QuantizedModel, Tokenizer) {
+    /// A model with the default model's vocabulary size, and that model's tokenizer.
+    static func makeWithDefaultTokenizer() throws -> (any BatchedModel, Tokenizer) {
         let (bundle, tokenizer) = try defaultVocabulary.get()
         return (try QuantizedModel(bundle: bundle, threads: 1), tokenizer)
+    }
+
+    /// A scripted model on the byte-level vocabulary that answers any `promptLength`-token prompt
+    /// with `answer`, cycling, and the byte-level tokenizer (optionally with another EOS token).
+    static func scripted(answer: [Int], promptLength: Int, eos: Int? = nil) throws -> (any BatchedModel, Tokenizer) {
+        let bundle = try byteLevel.get()
+        var spec = try #require(bundle.manifest.tokenizer)
+        if let eos { spec.eosTokenId = eos }
+        let model = ScriptedModel(vocabularySize: bundle.manifest.config.vocabSize, contextLength: contextLength) { history in
+            .token(answer[(history.count - promptLength) % answer.count])
+        }
+        return (model, try Tokenizer(spec: spec))
     }
 
     static func scheduler(_ configure: (inout SchedulerConfiguration) -> Void = { _ in }, maxBatchTokens: Int = 512,
@@ -49,26 +64,16 @@ enum TinySchedulerModel {
 
     /// Bytes of one KV block of the tiny model (for pool sizes in blocks).
     static func blockBytes(blockSize: Int = 16) throws -> Int {
-        try make().0.makeCache(blocks: 1, blockSize: blockSize).bytesPerBlock
+        try make().0.cacheBytesPerBlock(blockSize: blockSize)
     }
 
-    private static func convert(vocabulary: Int?) throws -> WeightBundle {
+    private static func build(vocabulary: Int?) throws -> WeightBundle {
         var b = GGUFBuilder.tinyModelForConversion(seed: 7)
         b.metadata.removeAll { $0.0 == "llama.context_length" }
         b.add("llama.context_length", .u32(UInt32(contextLength)))
         if let vocabulary { widen(&b, to: vocabulary) }
         soften(&b)
-        let source = temporaryPath("tiny.gguf")
-        try b.write(to: source)
-        var options = ConversionOptions.fast
-        options.samples = 4
-        options.sequenceLength = 32
-        options.seed = 3
-        options.threads = 1
-        let writer = try Converter(source: try GGUFReader.read(path: source), options: options).convert { _ in }
-        let path = temporaryPath("tiny.sabundle")
-        try writer.write(to: path)
-        return try WeightBundle(path: path)
+        return try TinyQuantizedBundle.make(from: b, bits: 2, seed: 3)
     }
 
     /// Scales the output norm so logits have a spread near 2 instead of 11 (the tied embedding's
@@ -195,7 +200,7 @@ extension Scheduler {
 
 /// Each request run alone, one after another, on a fresh scheduler (by default over the byte-level model).
 func runAlone(_ requests: [GenerationRequest],
-              model: () throws -> (QuantizedModel, Tokenizer) = { try TinySchedulerModel.make() }) throws -> [GenerationLog] {
+              model: () throws -> (any BatchedModel, Tokenizer) = { try TinySchedulerModel.make() }) throws -> [GenerationLog] {
     let (m, tokenizer) = try model()
     let scheduler = try Scheduler(model: m, tokenizer: tokenizer)
     defer { scheduler.shutdown() }

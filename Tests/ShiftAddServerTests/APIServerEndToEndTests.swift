@@ -1,4 +1,6 @@
 import Foundation
+import ShiftAddScheduler
+import Synchronization
 import ShiftAddServer
 import Testing
 
@@ -369,29 +371,22 @@ private func decodeEvents(_ response: RawResponse) throws -> [[String: Any]] {
         }
     }
 
-    /// The scheduler shutting down mid-stream ends the stream with an error event, then [DONE].
+    /// The scheduler shutting down mid-stream ends the stream with an error event, then [DONE]. The
+    /// shutdown is asked from inside the second forward pass, after the first token has streamed.
     @Test func errorAfterStreamingBeganIsTheLastEvent() throws {
-        try TestServer.with { server in
-            let fd = try RawHTTP.connect(port: server.port)
-            defer { close(fd) }
-            let body = Array(#"{"prompt":"the","temperature":0,"ignore_eos":true,"max_tokens":4000,"stream":true}"#.utf8)
-            try RawHTTP.write(fd, RawHTTP.requestBytes(method: "POST", path: completionPath, headers: [], body: body))
-            var received: [UInt8] = []
-            while !String(decoding: received, as: UTF8.self).contains("\"text\"") {
-                let chunk = try RawHTTP.readSome(fd)
-                try #require(!chunk.isEmpty)
-                received += chunk
-            }
-            server.scheduler.shutdown()
-            while true {
-                let chunk = try RawHTTP.readSome(fd)
-                if chunk.isEmpty { break }
-                received += chunk
-            }
-            let response = try RawHTTP.parse(received)
+        let target = Mutex<Scheduler?>(nil)
+        let model = TinyServedModel.make { call in
+            if call == 1 { target.withLock { $0 }?.shutdown() }
+        }
+        try TestServer.with(model: model) { server in
+            target.withLock { $0 = server.scheduler }
+            let body = #"{"prompt":"the","temperature":0,"ignore_eos":true,"max_tokens":400,"stream":true}"#
+            let response = try server.post(completionPath, body)
             #expect(response.status == 200)
             let events = response.events
             #expect(events.last == "[DONE]")
+            // One token from each of the two forward passes that ran.
+            #expect(events.count == 4)
             let last = try #require(try JSONSerialization.jsonObject(with: Data(events.dropLast().last!.utf8)) as? [String: Any])
             let error = try #require(last["error"] as? [String: Any])
             #expect(error["code"] as? String == "shutting_down")
@@ -409,11 +404,15 @@ private func decodeEvents(_ response: RawResponse) throws -> [[String: Any]] {
         }
     }
 
-    /// A client that closes its connection mid-stream cancels its generation; metrics and logs say so.
+    /// A client that closes its connection mid-stream cancels its generation; metrics and logs say
+    /// so. The engine is held in its second forward pass until the server has seen the client go,
+    /// so the generation cannot end any other way, on any machine.
     @Test func disconnectCancelsTheGeneration() throws {
-        try TestServer.with { server in
+        let hold = ForwardHold(call: 1)
+        try TestServer.with(model: TinyServedModel.make(onForward: hold.onForward)) { server in
+            defer { hold.release() }
             let fd = try RawHTTP.connect(port: server.port)
-            let body = Array(#"{"prompt":"the","temperature":0,"ignore_eos":true,"max_tokens":4000,"stream":true}"#.utf8)
+            let body = Array(#"{"prompt":"the","temperature":0,"ignore_eos":true,"max_tokens":400,"stream":true}"#.utf8)
             try RawHTTP.write(fd, RawHTTP.requestBytes(method: "POST", path: completionPath,
                                                        headers: [("x-request-id", "walks-away")], body: body))
             var received: [UInt8] = []
@@ -422,11 +421,14 @@ private func decodeEvents(_ response: RawResponse) throws -> [[String: Any]] {
                 try #require(!chunk.isEmpty)
                 received += chunk
             }
+            hold.waitUntilHeld()
             close(fd)
+            _ = try server.waitForMetrics { $0["shiftadd_client_disconnects_total"] == 1 }
+            hold.release()
             let samples = try server.waitForMetrics { $0[#"shiftadd_generations_finished_total{reason="cancelled"}"#] == 1 }
             #expect(samples[#"shiftadd_generations_finished_total{reason="cancelled"}"#] == 1)
             #expect(samples["shiftadd_client_disconnects_total"] == 1)
-            #expect((samples["shiftadd_generation_tokens_total"] ?? 0) < 4000)
+            #expect(samples["shiftadd_generation_tokens_total"] == 2)
             #expect(server.api.activeGenerations == 0)
             #expect(server.log.all.contains { $0.contains("walks-away") && $0.contains("cancelled") })
             #expect(server.log.all.contains { $0.contains("walks-away") && $0.contains("499") })

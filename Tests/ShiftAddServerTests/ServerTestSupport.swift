@@ -1,6 +1,6 @@
+import Dispatch
 import Foundation
 import ShiftAddBundle
-import ShiftAddConvert
 import ShiftAddEngine
 import ShiftAddHTTP
 import ShiftAddModel
@@ -11,27 +11,56 @@ import ShiftAddTokenizer
 import Synchronization
 import Testing
 
-/// The tiny random model the end-to-end tests serve, converted once per test process. Its context
-/// is raised to 4096 positions so a generation that runs to the end lasts long enough for a
-/// client to walk away from it.
+/// The model the end-to-end tests serve: a scripted one on the tiny byte-level vocabulary whose
+/// text is `text` read from the position it continues at, so every request's output is known on
+/// any machine. Tests that hold a generation open pass `onForward` (see `ScriptedModel`).
 enum TinyServedModel {
-    static let contextLength = 4096
+    static let contextLength = 512
+    static let text = "the cat sat on the mat, and 3 dogs ran by. "
 
-    static let bundlePath: Result<String, any Error> = Result {
-        var builder = GGUFBuilder.tinyModelForConversion()
-        builder.metadata.removeAll { $0.0 == "llama.context_length" }
-        builder.add("llama.context_length", .u32(UInt32(contextLength)))
-        let source = temporaryPath("served-tiny.gguf")
-        try builder.write(to: source)
-        var options = ConversionOptions.fast
-        options.samples = 4
-        options.sequenceLength = 32
-        options.seed = 3
-        let writer = try Converter(source: try GGUFReader.read(path: source), options: options).convert { _ in }
-        let path = temporaryPath("served-tiny.sabundle")
-        try writer.write(to: path)
-        return path
+    static func make(onForward: (@Sendable (Int) -> Void)? = nil) -> ScriptedModel {
+        let bytes = Array(text.utf8).map(Int.init)
+        return ScriptedModel(vocabularySize: 260, contextLength: contextLength, onForward: onForward) { history in
+            .token(bytes[history.count % bytes.count])
+        }
     }
+
+    /// The byte-level tokenizer of `GGUFBuilder.tinyModelForConversion` (byte b is token b).
+    static let tokenizer: Result<Tokenizer, any Error> = Result {
+        let source = temporaryPath("served-tiny.gguf")
+        try GGUFBuilder.tinyModelForConversion().write(to: source)
+        guard let spec = try GGUFReader.read(path: source).tokenizer else {
+            throw RawHTTP.Failure(description: "the tiny model has no tokenizer")
+        }
+        return try Tokenizer(spec: spec)
+    }
+}
+
+/// Holds the engine inside one chosen forward pass until the test lets it go: a generation that
+/// cannot move on, whatever the machine's speed.
+final class ForwardHold: Sendable {
+    private let reached = DispatchSemaphore(value: 0)
+    private let released = DispatchSemaphore(value: 0)
+    private let call: Int
+
+    init(call: Int) { self.call = call }
+
+    var onForward: @Sendable (Int) -> Void {
+        { [self] c in
+            guard c == call else { return }
+            reached.signal()
+            released.wait()
+        }
+    }
+
+    /// Returns once the engine is inside the held pass.
+    func waitUntilHeld() {
+        reached.wait()
+        reached.signal()
+    }
+
+    /// Lets the held pass (and every later one) run; more calls change nothing.
+    func release() { released.signal() }
 }
 
 /// A ChatML template like SmolLM2's, small enough to read in a test.
@@ -60,12 +89,9 @@ final class TestServer: Sendable {
 
     var port: Int { http.port }
 
-    init(apiKeys: [String] = [], corsOrigins: [String] = [], chatTemplate: String? = chatMLTemplate, ready: Bool = true,
-         keepAliveSeconds: Double = 5) throws {
-        let bundle = try WeightBundle(path: TinyServedModel.bundlePath.get())
-        let model = try QuantizedModel(bundle: bundle, threads: 1, maxBatchTokens: 128)
-        guard let spec = bundle.manifest.tokenizer else { throw RawHTTP.Failure(description: "the bundle has no tokenizer") }
-        let tokenizer = try Tokenizer(spec: spec)
+    init(model: any BatchedModel = TinyServedModel.make(), apiKeys: [String] = [], corsOrigins: [String] = [],
+         chatTemplate: String? = chatMLTemplate, ready: Bool = true, keepAliveSeconds: Double = 5) throws {
+        let tokenizer = try TinyServedModel.tokenizer.get()
         var configuration = SchedulerConfiguration()
         configuration.maxBatchTokens = 128
         configuration.maxRunning = 8
@@ -90,9 +116,10 @@ final class TestServer: Sendable {
     }
 
     /// Runs `body` against a fresh server and stops it afterwards.
-    static func with<T>(apiKeys: [String] = [], corsOrigins: [String] = [], chatTemplate: String? = chatMLTemplate,
-                        ready: Bool = true, _ body: (TestServer) throws -> T) throws -> T {
-        let server = try TestServer(apiKeys: apiKeys, corsOrigins: corsOrigins, chatTemplate: chatTemplate, ready: ready)
+    static func with<T>(model: any BatchedModel = TinyServedModel.make(), apiKeys: [String] = [], corsOrigins: [String] = [],
+                        chatTemplate: String? = chatMLTemplate, ready: Bool = true, _ body: (TestServer) throws -> T) throws -> T {
+        let server = try TestServer(model: model, apiKeys: apiKeys, corsOrigins: corsOrigins, chatTemplate: chatTemplate,
+                                    ready: ready)
         defer { server.stop() }
         return try body(server)
     }

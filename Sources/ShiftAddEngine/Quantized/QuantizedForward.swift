@@ -44,7 +44,7 @@ extension QuantizedModel {
     /// One forward pass over entries whose block tables the caller manages (the scheduler shares
     /// prefix blocks between sequences). Returns logits rows ([rows][vocab]) in batch order for
     /// the tokens each entry asks for; empty when none does.
-    public func forward(_ entries: [ForwardEntry], cache: PagedKVCache, profile: EngineProfile? = nil) -> [Float] {
+    public func forward(_ entries: [ForwardEntry], cache: PagedKVCache, profile: EngineProfile?) -> [Float] {
         let started = profile == nil ? 0 : EngineProfile.now()
         let c = config
         let n = entries.reduce(0) { $0 + $1.tokens.count }

@@ -17,7 +17,7 @@ final class Engine: @unchecked Sendable {
         let contextLength: Int
     }
 
-    private let model: QuantizedModel
+    private let model: any BatchedModel
     private let tokenizer: Tokenizer
     private let blocks: BlockManager
     private let limits: Limits
@@ -35,7 +35,7 @@ final class Engine: @unchecked Sendable {
     private var steps = 0
     private var pacer: PrefillPacer
 
-    init(model: QuantizedModel, tokenizer: Tokenizer, blocks: BlockManager, limits: Limits,
+    init(model: any BatchedModel, tokenizer: Tokenizer, blocks: BlockManager, limits: Limits,
          observer: (@Sendable (SchedulerEvent) -> Void)?, mailbox: Locked<Mailbox>) {
         self.model = model
         self.tokenizer = tokenizer
@@ -65,7 +65,7 @@ final class Engine: @unchecked Sendable {
             }
             let now = clock.now
             for s in mail.incoming {
-                waiting.append(GenerationSequence(s, tokenizer: tokenizer, vocabularySize: model.config.vocabSize,
+                waiting.append(GenerationSequence(s, tokenizer: tokenizer, vocabularySize: model.vocabularySize,
                                                   contextLength: limits.contextLength))
             }
             if mail.shutdown {
@@ -109,7 +109,7 @@ final class Engine: @unchecked Sendable {
         } else if decodes > 0 {
             pacer.mixed(seconds: forwardSeconds, promptTokens: promptTokens)
         }
-        let vocab = model.config.vocabSize
+        let vocab = model.vocabularySize
         var row = 0
         for (seq, n) in plan {
             seq.computed += n

@@ -136,13 +136,14 @@ public final class APIServer: HTTPRequestHandler {
 
     public func cancelled(_ id: HTTPRequestID) {
         guard let entry = registry.remove(id), isAttached else { return }
-        // Recorded before the cancel, whose effects (the generation's metrics) observers may wait on.
+        // Cancelled first: whoever sees the disconnect counted or logged knows the cancel is posted.
+        // The generation's own metrics follow only when the engine has acted on it.
+        if let generation = entry.generation { scheduler.cancel(generation) }
         metrics.recordDisconnect()
         logger.info("client went away; generation cancelled", [
             ("request_id", entry.exchange.requestID), ("generation", entry.generation?.description ?? "-"),
         ])
         entry.exchange.clientWentAway()
-        if let generation = entry.generation { scheduler.cancel(generation) }
     }
 
     var readinessError: APIError? { readiness.withLock { $0.error } }

@@ -19,7 +19,7 @@ final class GenerationRun: Sendable {
 
     private let settings: Settings
     private let exchange: Exchange
-    /// Called once with the summary, after the answer is out (removes the registry entry).
+    /// Called once with the summary, just before the answer ends (removes the registry entry).
     private let onFinish: @Sendable (GenerationSummary) -> Void
     private let state = Mutex(State())
 
@@ -50,7 +50,7 @@ final class GenerationRun: Sendable {
             }
             return process(event, &s)
         }
-        if let summary { onFinish(summary) }
+        if let summary { complete(summary) }
     }
 
     /// Called after a successful submit: opens the stream and replays what already arrived.
@@ -63,7 +63,16 @@ final class GenerationRun: Sendable {
             s.pending = []
             return summary
         }
-        if let summary { onFinish(summary) }
+        if let summary { complete(summary) }
+    }
+
+    /// Ends the exchange after `onFinish` has run, so a client holding the whole response also
+    /// finds the generation's log line written and its registry entry gone.
+    private func complete(_ summary: GenerationSummary) {
+        onFinish(summary)
+        state.withLock { s in
+            if settings.stream { finishStream(summary, &s) } else { respond(summary, s) }
+        }
     }
 
     private func open(_ s: inout State) {
@@ -94,7 +103,7 @@ final class GenerationRun: Sendable {
         s.sentSinceTick = true
     }
 
-    /// Returns the summary when the event finished the generation.
+    /// Returns the summary when the event finished the generation; `complete` then ends the exchange.
     private func process(_ event: GenerationEvent, _ s: inout State) -> GenerationSummary? {
         guard !s.finished else { return nil }
         switch event {
@@ -121,7 +130,6 @@ final class GenerationRun: Sendable {
                 ("cached_tokens", String(summary.cachedPromptTokens)),
                 ("completion_tokens", String(summary.completionTokens)),
             ])
-            if settings.stream { finishStream(summary, &s) } else { respond(summary, s) }
             return summary
         }
     }

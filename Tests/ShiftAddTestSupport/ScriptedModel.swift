@@ -1,0 +1,97 @@
+import ShiftAddEngine
+import Synchronization
+
+/// A model whose next-token distribution the test decides, for checking the scheduler on exactly
+/// the tokens a test needs (stop strings, UTF-8 splits, logprobs, preemption, cancellation).
+///
+/// It keeps the token written at each cached position in a shadow of the paged cache, so the
+/// history handed to `next` is what the block tables really hold: a scheduler that shared or
+/// reused a block wrongly would see the script answer differently.
+public final class ScriptedModel: BatchedModel, @unchecked Sendable {
+    /// What follows a history: one token made overwhelmingly likely, or explicit logits.
+    public enum Next: Sendable {
+        case token(Int)
+        case logits([Float])
+    }
+
+    public let vocabularySize: Int
+    public let contextLength: Int
+    public let maxBatchTokens: Int
+    private let next: @Sendable (_ history: [Int]) -> Next
+    private let onForward: (@Sendable (_ call: Int) -> Void)?
+    /// Confined to the one thread that runs `forward` (the scheduler's engine thread).
+    private var shadow: [Int32: [Int]] = [:]
+    private let calls = Atomic<Int>(0)
+
+    /// `onForward` runs at the start of every forward pass with its 0-based index, on the calling
+    /// thread: a test can block there to hold a generation open, or act at a chosen step.
+    public init(vocabularySize: Int, contextLength: Int = 256, maxBatchTokens: Int = 512,
+                onForward: (@Sendable (_ call: Int) -> Void)? = nil, next: @escaping @Sendable (_ history: [Int]) -> Next) {
+        self.vocabularySize = vocabularySize
+        self.contextLength = contextLength
+        self.maxBatchTokens = maxBatchTokens
+        self.onForward = onForward
+        self.next = next
+    }
+
+    /// Forward passes run so far.
+    public var forwardCalls: Int { calls.load(ordering: .acquiring) }
+
+    public func makeCache(blocks: Int, blockSize: Int) -> PagedKVCache {
+        shadow = [:]
+        return PagedKVCache(layers: 1, kvDim: 1, blockSize: blockSize, blockCount: blocks)
+    }
+
+    public func cacheBytesPerBlock(blockSize: Int) -> Int {
+        PagedKVCache.bytesPerBlock(layers: 1, kvDim: 1, blockSize: blockSize)
+    }
+
+    public func forward(_ entries: [ForwardEntry], cache: PagedKVCache) -> [Float] {
+        let call = calls.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
+        onForward?(call)
+        let n = entries.reduce(0) { $0 + $1.tokens.count }
+        precondition(n > 0 && n <= maxBatchTokens, "batch of \(n) tokens (limit \(maxBatchTokens))")
+        let bs = cache.blockSize
+        var rows: [Float] = []
+        for e in entries {
+            precondition(e.start + e.tokens.count <= min(contextLength, e.blocks.count * bs), "cache space not reserved")
+            for (i, token) in e.tokens.enumerated() {
+                precondition((0..<vocabularySize).contains(token), "token \(token) outside the vocabulary")
+                let p = e.start + i
+                shadow[e.blocks[p / bs], default: [Int](repeating: -1, count: bs)][p % bs] = token
+                let wanted = switch e.logits {
+                case .none: false
+                case .last: i == e.tokens.count - 1
+                case .all: true
+                }
+                if wanted { rows += logits(after: (0...p).map { shadow[e.blocks[$0 / bs]]![$0 % bs] }) }
+            }
+        }
+        return rows
+    }
+
+    private func logits(after history: [Int]) -> [Float] {
+        switch next(history) {
+        case let .logits(values):
+            precondition(values.count == vocabularySize, "\(values.count) logits for \(vocabularySize) tokens")
+            return values
+        case let .token(token):
+            var values = [Float](repeating: 0, count: vocabularySize)
+            values[token] = 30
+            return values
+        }
+    }
+}
+
+extension ScriptedModel {
+    /// Emits `text`'s bytes after any prompt, cycling, on a byte-level vocabulary whose token `b` is
+    /// byte `b` (`GGUFBuilder.tinyModelForConversion`'s): the k-th generated token is byte
+    /// `k % count`, counted from `promptLength`.
+    public static func text(_ text: String, promptLength: Int, vocabularySize: Int = 260, contextLength: Int = 256,
+                            onForward: (@Sendable (Int) -> Void)? = nil) -> ScriptedModel {
+        let bytes = Array(text.utf8).map(Int.init)
+        return ScriptedModel(vocabularySize: vocabularySize, contextLength: contextLength, onForward: onForward) { history in
+            .token(bytes[max(0, history.count - promptLength) % bytes.count])
+        }
+    }
+}
