@@ -40,7 +40,7 @@ done
 step "a missing model is refused before listening or converting"
 
 "$bin" serve --model "$model" --port "$port" --tls-port "$tls_port" --tls-cert "$work/cert.pem" \
-    --tls-key "$work/key.pem" --api-keys-file "$work/keys" --threads 2 --drain-timeout 60 \
+    --tls-key "$work/key.pem" --api-keys-file "$work/keys" --threads 2 --drain-timeout 600 \
     --model-id smollm2 >"$work/server.log" 2>&1 &
 server_pid=$!
 
@@ -95,42 +95,73 @@ step "API key required (401 without it)"
 "$python" "$(dirname "$0")/openai_client.py" "$http/v1" "$key" smollm2 || fail "openai client"
 
 metric() { curl -fsS "$http/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+# Polls (up to 30 s) until metric $1 lies within [$2, $3]; prints its last value.
+await_metric() {
+    local value
+    for _ in $(seq 1 150); do
+        value=$(metric "$1")
+        [ "${value%.*}" -ge "$2" ] 2>/dev/null && [ "${value%.*}" -le "$3" ] && break
+        sleep 0.2
+    done
+    echo "$value"
+}
+context=$(curl -fsS "${auth[@]}" "$http/v1/models" | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"][0]["max_model_len"])')
+# Generations as long as the context allows: thousands of tokens, so one is still running when
+# its client leaves after the first chunk, however fast the machine.
+long="{\"prompt\":\"Once upon a time\",\"max_tokens\":$((context - 64)),\"ignore_eos\":true,\"stream\":true}"
+# Reads a stream up to its first chunk and leaves: grep exits, and curl exits on its next write
+# into the closed pipe, closing the connection. Fails if no chunk came.
+leave_after_first_chunk() {
+    { curl -sS -N "$@" "${auth[@]}" -d "$long" "$http/v1/completions" 2>/dev/null || true; } | grep -m1 -q '^data: {'
+}
 cancelled='shiftadd_generations_finished_total{reason="cancelled"}'
 before=$(metric "$cancelled")
 before=${before:-0}
-long='{"prompt":"Once upon a time","max_tokens":400,"ignore_eos":true,"stream":true}'
-curl -sS -N --max-time 2 "${auth[@]}" -d "$long" "$http/v1/completions" >/dev/null 2>&1 || true
-curl -sS -N --max-time 2 --http2-prior-knowledge "${auth[@]}" -d "$long" "$http/v1/completions" >/dev/null 2>&1 || true
-for _ in $(seq 1 50); do
-    after=$(metric "$cancelled")
-    [ "${after%.*}" -ge $((${before%.*} + 2)) ] 2>/dev/null && break
-    sleep 0.2
-done
-[ "${after%.*}" -ge $((${before%.*} + 2)) ] || fail "cancellations after two disconnects: $before → $after"
-running=$(metric shiftadd_running)
+leave_after_first_chunk --http1.1 || fail "HTTP/1.1 stream without a first chunk"
+leave_after_first_chunk --http2-prior-knowledge || fail "h2c stream without a first chunk"
+want=$((${before%.*} + 2))
+after=$(await_metric "$cancelled" "$want" "$want")
+[ "${after%.*}" = "$want" ] || fail "cancellations after two disconnects: $before → $after"
+running=$(await_metric shiftadd_running 0 0)
 [ "${running%.*}" = 0 ] || fail "$running sequences still running after the clients left"
 step "disconnects (HTTP/1.1 and h2) cancel their generations"
 
 step "SIGTERM with 16 streams in flight"
+# 256 tokens each: far more than a stream makes between its first chunk and the signal; the drain
+# takes about 20 s on two cores, and --drain-timeout only bounds it.
 for i in $(seq 1 16); do
-    curl -sS -N "${auth[@]}" -d '{"prompt":"Tell me a story","max_tokens":48,"ignore_eos":true,"stream":true}' \
+    curl -sS -N "${auth[@]}" -d '{"prompt":"Tell me a story","max_tokens":256,"ignore_eos":true,"stream":true}' \
         "$http/v1/completions" >"$work/stream$i.txt" 2>&1 &
 done
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
     started=$({ grep -l '^data: {' "$work"/stream*.txt 2>/dev/null || true; } | wc -l)
     [ "$started" -ge 16 ] && break
+    sleep 0.05
+done
+[ "$started" -ge 16 ] || fail "$started of 16 streams started within 30 s"
+kill -TERM "$server_pid"
+# The listener closes once the signal is handled: poll until a connection is refused (curl exit 7).
+refused=0
+for _ in $(seq 1 150); do
+    code=0
+    curl -s -o /dev/null --max-time 5 "$http/live" || code=$?
+    [ "$code" = 7 ] && refused=1 && break
     sleep 0.2
 done
-kill -TERM "$server_pid"
-sleep 0.5
-if curl -s -o /dev/null --max-time 2 "$http/live"; then fail "new connection accepted while draining"; fi
+done_streams=$({ grep -lx 'data: \[DONE\]' "$work"/stream*.txt 2>/dev/null || true; } | wc -l)
+[ "$refused" = 1 ] || fail "new connections still accepted 30 s after SIGTERM"
+# Refused while streams were still open: the server was draining, not gone.
+[ "$done_streams" -lt 16 ] || fail "every stream had finished before the listener closed"
 wait_status=0
 wait "$server_pid" || wait_status=$?
 server_pid=""
 [ "$wait_status" = 0 ] || fail "server exit status $wait_status after SIGTERM"
 wait
+# The server counted the generations running when it took the signal.
+grep -Eq 'draining .*\bin_flight=16\b' "$work/server.log" || fail "not 16 generations in flight at SIGTERM: $(grep draining "$work/server.log")"
 for i in $(seq 1 16); do
     [[ "$(grep '^data:' "$work/stream$i.txt" | tail -1)" == "data: [DONE]" ]] || fail "stream $i cut short: $(tail -3 "$work/stream$i.txt")"
+    grep -q '"finish_reason":"length"' "$work/stream$i.txt" || fail "stream $i did not run to max_tokens"
 done
 step "all 16 streams finished, new connections refused, exit status 0"
 echo "e2e: all checks passed"

@@ -16,25 +16,66 @@ import ShiftAddBundle
                                               inputs: l.inputs, tokens: l.tokens)
         let outputError = relativeOutputError(l.weights, byOutputs.dequantized(), rows: l.rows, cols: l.cols,
                                               inputs: l.inputs, tokens: l.tokens)
+        // The synthetic inputs have correlated columns of unequal variance, which only the output
+        // objective sees; it lands at 0.37–0.43 of the weight objective's error on every OpenBLAS
+        // kernel, and 0.8 leaves room for the kernels' last-bit differences to flip rounding ties.
         #expect(outputError < 0.8 * weightError)
     }
 
-    @Test func scaleRefitLowersTheCalibrationOutputError() throws {
+    /// The refit keeps, per row, whichever state has the lower damped output error δᵀHδ
+    /// (δ = W − Ŵ) as it evaluates it in float32 through BLAS. Evaluated here in double without
+    /// BLAS, a row's error may differ from that evaluation by at most `rounding` (below), so a
+    /// later pass is never worse than an earlier one by more than two such bounds.
+    @Test func scaleRefitLowersTheDampedOutputError() throws {
         // 200 columns: the last group of 64 holds 8.
         let l = SyntheticLayer(rows: 64, cols: 200, tokens: 768, seed: 17)
         let factor = try l.hessianFactor()
-        var errors: [Double] = []
+        var states: [[(loss: Double, rounding: Double)]] = []
         for passes in 0...2 {
             let q = try BinaryCodingQuantizer.quantize(weights: l.weights, rows: l.rows, cols: l.cols, factor: factor,
                                                        options: QuantizationOptions(bits: 2, scaleRefitPasses: passes))
             #expect(q.alpha.allSatisfy { $0 >= 0 && signedPowerCount($0) <= 3 })
             #expect(q.beta.allSatisfy { signedPowerCount($0) <= 3 })
             _ = try EncodedScales(encoding: q, terms: 3)
-            errors.append(relativeOutputError(l.weights, q.dequantized(), rows: l.rows, cols: l.cols,
-                                              inputs: l.inputs, tokens: l.tokens))
+            states.append(dampedRowLosses(l.weights, q.dequantized(), rows: l.rows, cols: l.cols, factor: factor))
         }
-        #expect(errors[1] < 0.99 * errors[0])
-        #expect(errors[2] <= errors[1] * (1 + 1e-6))
+        for r in 0..<l.rows {
+            for (earlier, later) in [(0, 1), (1, 2)] {
+                let (a, b) = (states[earlier][r], states[later][r])
+                #expect(b.loss <= a.loss + a.rounding + b.rounding, "row \(r), pass \(earlier) → \(later)")
+            }
+        }
+        // The refit does work: a joint least-squares fit of a row's scales with its bits fixed
+        // improves on scales fitted group by group (by 26% on every OpenBLAS kernel). 10% is far
+        // above the rounding bounds, which stay under 0.4% of a row's error.
+        let total = { (pass: Int) in states[pass].reduce(0) { $0 + $1.loss } }
+        #expect(total(1) < 0.9 * total(0), "damped output error \(total(0)) → \(total(1))")
+    }
+
+    /// Per row: δᵀHδ over the damped Hessian in double, and a bound on the error of any float32
+    /// evaluation of it (H rounded to float, then a dot product of `cols` terms per column in any
+    /// order): (cols + 2)·2⁻²⁴·|δ|ᵀ|H||δ|, doubled for the second-order terms.
+    private func dampedRowLosses(_ weights: [Float], _ approximation: [Float], rows: Int, cols: Int,
+                                 factor: HessianFactor) -> [(loss: Double, rounding: Double)] {
+        let h = factor.dampedHessian
+        let unit = 2 * Double(cols + 2) * 0x1p-24
+        return (0..<rows).map { r in
+            let delta = (0..<cols).map { c in
+                // The quantizer zeroes dead inputs' weights before comparing.
+                Double((factor.deadColumns.contains(c) ? 0 : weights[r * cols + c]) - approximation[r * cols + c])
+            }
+            var loss = 0.0, magnitude = 0.0
+            for i in 0..<cols {
+                var product = 0.0, absolute = 0.0
+                for k in 0..<cols {
+                    product += h[k * cols + i] * delta[k]
+                    absolute += abs(h[k * cols + i] * delta[k])
+                }
+                loss += delta[i] * product
+                magnitude += abs(delta[i]) * absolute
+            }
+            return (loss, unit * magnitude)
+        }
     }
 
     @Test func shortLastGroupAndDeadInputs() throws {
@@ -47,6 +88,10 @@ import ShiftAddBundle
         #expect(q.groupsPerRow == 2)
         let error = relativeOutputError(l.weights, q.dequantized(), rows: l.rows, cols: l.cols,
                                         inputs: l.inputs, tokens: l.tokens)
+        // Three greedy sign planes alone leave (1 − 2/π)^(3/2) ≈ 0.22 of a Gaussian group's RMS
+        // (each keeps 1 − 2/π of the residual's energy); fitted scales and error feedback only
+        // lower that (measured 0.05 on every OpenBLAS kernel). Above 0.2, the short group or the
+        // dead inputs are mishandled.
         #expect(error < 0.2)
     }
 

@@ -45,33 +45,38 @@ struct LifecycleTests {
         #expect(handler.cancelled.isEmpty)
     }
 
+    /// The server half-closes each connection it ends and lingers until the client closes too;
+    /// the test closes its side once it has seen the end, so no linger runs to its deadline.
     @Test("drain: idle connections close, requests in flight finish, HTTP/2 gets GOAWAY, no new connections")
     func drain() async throws {
         let (server, handler) = try makeServer()
         defer { server.stop() }
-        let idle = try RawConnection(port: server.port)
-        try idle.send("GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(try idle.readResponse().status == 200)
-        let busy = try RawConnection(port: server.port)
-        try busy.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n")
-        try busy.receive(untilContains: "first")
-        let h2 = try RawConnection(port: server.port)
-        try h2.send(H2.start + H2.request(stream: 1, path: "/echo"))
-        try h2.receive { H2.frames(in: $0).contains { $0.stream == 1 && $0.flags & H2.endStream != 0 } }
+        var idle: RawConnection? = try RawConnection(port: server.port)
+        try idle?.send("GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try idle?.readResponse().status == 200)
+        var busy: RawConnection? = try RawConnection(port: server.port)
+        try busy?.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n")
+        try busy?.receive(untilContains: "first")
+        var h2: RawConnection? = try RawConnection(port: server.port)
+        try h2?.send(H2.start + H2.request(stream: 1, path: "/echo"))
+        try h2?.receive { H2.frames(in: $0).contains { $0.stream == 1 && $0.flags & H2.endStream != 0 } }
 
         server.drain()
-        #expect(idle.receiveUntilClosed())
-        try h2.receive { H2.frames(in: $0).contains { $0.goawayError != nil } }
-        let goaway = H2.frames(in: h2.buffer).first { $0.goawayError != nil }
+        #expect(idle?.receiveUntilClosed() == true)
+        idle = nil
+        try h2?.receive { H2.frames(in: $0).contains { $0.goawayError != nil } }
+        let goaway = H2.frames(in: h2?.buffer ?? []).first { $0.goawayError != nil }
         #expect(goaway?.goawayError == 0)
-        #expect(h2.receiveUntilClosed())
+        #expect(h2?.receiveUntilClosed() == true)
+        h2 = nil
         #expect(await eventually { (try? RawConnection(port: server.port)) == nil })
 
         handler.openGate()
-        try busy.receive(untilContains: "0\r\n\r\n")
-        let response = try busy.readResponse()
-        #expect(response.text == "first\nsecond\n")
-        #expect(busy.receiveUntilClosed())
+        try busy?.receive(untilContains: "0\r\n\r\n")
+        let response = try busy?.readResponse()
+        #expect(response?.text == "first\nsecond\n")
+        #expect(busy?.receiveUntilClosed() == true)
+        busy = nil
         #expect(handler.cancelled.isEmpty)
         #expect(await eventually { server.statistics().openConnections == 0 })
     }
@@ -114,11 +119,13 @@ struct LifecycleTests {
         #expect(second == nil)
     }
 
+    // The loop checks the limits on its sweep (every 250 ms), so a 20 ms limit closes a connection
+    // within one sweep of its expiry.
     @Test("slow heads and silent connections are closed by the timeouts")
-    func timeouts() async throws {
+    func timeouts() throws {
         let (server, handler) = try makeServer {
-            $0.headerTimeout = .milliseconds(500)
-            $0.idleTimeout = .seconds(1)
+            $0.headerTimeout = .milliseconds(20)
+            $0.idleTimeout = .milliseconds(20)
         }
         defer { server.stop() }
         let slow = try RawConnection(port: server.port)
@@ -130,13 +137,27 @@ struct LifecycleTests {
         #expect(silent.receiveUntilClosed())
         #expect(h2.receiveUntilClosed())
         #expect(handler.requests.isEmpty)
-        // A request in flight is not subject to them.
+    }
+
+    /// The request's connection has been quiet since before the idle keep-alive connection's last
+    /// byte, and the sweep applies one rule to both: once the idle one is closed, the limit has
+    /// passed for the request's connection too, so only its exemption keeps it open.
+    @Test("a request in flight is not subject to the idle timeout")
+    func requestInFlightOutlivesIdleTimeout() throws {
+        // The header limit keeps its default, so no pause between connecting and sending can
+        // close a connection before its request arrives.
+        let (server, handler) = try makeServer { $0.idleTimeout = .milliseconds(20) }
+        defer { server.stop() }
         let waiting = try RawConnection(port: server.port)
         try waiting.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n")
         try waiting.receive(untilContains: "first")
-        try await Task.sleep(for: .seconds(2))
+        let idle = try RawConnection(port: server.port)
+        try idle.send("GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try idle.readResponse().status == 200)
+        #expect(idle.receiveUntilClosed())
         handler.openGate()
         try waiting.receive(untilContains: "0\r\n\r\n")
+        #expect(try waiting.readResponse().text == "first\nsecond\n")
         #expect(handler.cancelled.isEmpty)
     }
 
@@ -144,7 +165,7 @@ struct LifecycleTests {
     /// held-back bytes have waited the idle timeout, the connection goes and the request with it.
     @Test("a response held back by a window the client never opens times out")
     func closedWindowTimesOut() async throws {
-        let (server, handler) = try makeServer { $0.idleTimeout = .seconds(1) }
+        let (server, handler) = try makeServer { $0.idleTimeout = .milliseconds(20) }
         defer { server.stop() }
         let connection = try RawConnection(port: server.port)
         let noWindow = H2.frame(.settings, stream: 0, payload: [0, 4] + H2.bigEndian(0))
