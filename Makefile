@@ -24,13 +24,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export SHIFTADD_MODEL_DIR := $(MODEL_DIR)
 
-.PHONY: all deps build test test-unit test-e2e run model clean help
+.PHONY: all deps build test test-unit test-kernel-paths test-e2e run model clean help
 
 all: build
 
 help:
 	@echo "make run    install what is missing, build, fetch and convert the default model, serve it on $(HOST):$(PORT)"
-	@echo "make test   build and run the unit tests and the end-to-end test on the real model"
+	@echo "make test   build and run the unit tests, the kernel suites on each instruction set and the end-to-end test"
 	@echo "make build  build the executables (release)"
 	@echo "make model  fetch and verify the default model into $(MODEL_DIR)"
 	@echo "make deps   install missing Debian packages"
@@ -59,10 +59,25 @@ build: deps
 model: deps
 	@Scripts/fetch-model.sh "$(MODEL_DIR)"
 
-test: test-unit test-e2e
+test: test-unit test-kernel-paths test-e2e
 
 test-unit: build model $(K8S_VALIDATE)
 	KUBERNETES_VALIDATE="$(K8S_VALIDATE)" $(SWIFT) test $(SWIFT_FLAGS)
+
+# Every kernel gives the same bits on every instruction set, so the suites that run kernels pass
+# on each: they run again with SHIFTADD_KERNELS set to each path this CPU has other than the one
+# test-unit used (`shiftadd kernels` names the path in force and refuses one the CPU lacks).
+KERNEL_PATH_SUITES := ShiftAddKernelTests|ShiftAddEngineTests|ShiftAddSchedulerTests
+test-kernel-paths: build model
+	@current=$$($(BIN)/shiftadd kernels) || exit 1; \
+	for path in scalar avx2 avx512; do \
+	  [ "$$path" != "$$current" ] || continue; \
+	  if ! SHIFTADD_KERNELS=$$path $(BIN)/shiftadd kernels >/dev/null 2>&1; then \
+	    echo "kernel path $$path: not on this CPU, skipped"; continue; \
+	  fi; \
+	  echo "kernel path $$path: $(KERNEL_PATH_SUITES)"; \
+	  SHIFTADD_KERNELS=$$path $(SWIFT) test $(SWIFT_FLAGS) --filter '$(KERNEL_PATH_SUITES)' || exit 1; \
+	done
 
 $(VENV)/bin/python:
 	python3 -m venv "$(VENV)"

@@ -64,7 +64,7 @@ void sa_attend_scalar(const sa_attention_args *a) {
 
 typedef void (*attend_fn)(const sa_attention_args *);
 
-/* The kernel for `isa` (-1: the best this CPU has), or NULL when the CPU lacks it. */
+/* The kernel for `isa` (-1: sa_cpu_best_isa()), or NULL above that level. */
 static attend_fn kernel_for(int isa) {
     int best = (int)sa_cpu_best_isa();
     if (isa < 0) isa = best;

@@ -132,7 +132,7 @@ void sa_apply_avx2(const sa_qlinear *q, const sa_lut *lut, float *y, int T, int 
 void sa_apply_avx512(const sa_qlinear *q, const sa_lut *lut, float *y, int T, int block_begin,
                      int block_end);
 
-/* Resolves an isa argument (SA_ISA_BEST or an sa_isa value) against this CPU; returns
+/* Resolves an isa argument (SA_ISA_BEST or an sa_isa value) against sa_cpu_best_isa(); returns
  * SA_OK and stores the level, or SA_ERR_ARGUMENT / SA_ERR_ISA. */
 int sa_resolve_isa(int isa, int *resolved);
 

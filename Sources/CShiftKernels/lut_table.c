@@ -10,18 +10,8 @@
 #include "shiftadd_hadamard.h"
 #include "thread_scratch.h"
 
-static int cpu_has_vnni(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni");
-#else
-    return 0;
-#endif
-}
-
 int sa_resolve_isa(int isa, int *resolved) {
-    int best = (int)sa_cpu_best_isa();
-    if (best == SA_ISA_AVX512 && !cpu_has_vnni()) best = SA_ISA_AVX2;
+    const int best = (int)sa_cpu_best_isa();
     if (isa == SA_ISA_BEST) isa = best;
     if (isa != SA_ISA_SCALAR && isa != SA_ISA_AVX2 && isa != SA_ISA_AVX512) return SA_ERR_ARGUMENT;
     if (isa > best) return SA_ERR_ISA;

@@ -6,9 +6,9 @@
 #include "shiftadd_cpu.h"
 #include "shiftadd_threadpool.h"
 
-/* `*isa` as the ops take it: an sa_isa level, or negative for the best this CPU has. Replaces it
+/* `*isa` as the ops take it: an sa_isa level, or negative for sa_cpu_best_isa(). Replaces it
  * with the level to run and returns SA_OK, or SA_ERR_ARGUMENT above SA_ISA_AVX512, or SA_ERR_ISA
- * for a level this CPU lacks. */
+ * for a level above sa_cpu_best_isa(). */
 static inline int sa_ops_isa(int *isa) {
     const int best = (int)sa_cpu_best_isa();
     if (*isa < 0) *isa = best;

@@ -81,6 +81,8 @@ do {
     guard a.positionals.count == 2 else { throw ArgumentError.unexpectedArgument(a.positionals.count < 2 ? "(missing INPUT or OUTPUT)" : a.positionals[2]) }
     let (input, output) = (a.positionals[0], a.positionals[1])
     let o = try options(from: a)
+    // A bad SHIFTADD_KERNELS stops the command here, before any kernel runs.
+    _ = try KernelPath.current()
     BLASThreads.configure(o.threads)
     // Ctrl-C or a termination signal removes the staged output, so no partial bundle remains.
     partialPath = BundleWriter.temporaryPath(for: output)

@@ -58,8 +58,8 @@ enum BenchCommand: CLICommand {
             raw["summary"] = BenchReport.summarize(raw)
             results.append(raw)
         }
-        let report = BenchReport(machine: machine(), threads: threads, repeats: repeats, batches: batches, engines: results,
-                                 loadAverage: ["before": loadBefore, "after": loadAverage()])
+        let report = BenchReport(machine: machine(), kernels: try KernelPath.current(), threads: threads, repeats: repeats,
+                                 batches: batches, engines: results, loadAverage: ["before": loadBefore, "after": loadAverage()])
         let object = report.json
         if let out = a.string("json-out") {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])

@@ -1,4 +1,5 @@
 import Foundation
+import ShiftAddEngine
 
 /// Median and range of one figure over the timed runs.
 struct Spread {
@@ -29,6 +30,8 @@ struct Spread {
 /// the kernels' ratios to the fp32 reference, as JSON and as a table.
 struct BenchReport {
     let machine: [String: Any]
+    /// The instruction set every engine's kernels ran on (each child inherits SHIFTADD_KERNELS).
+    let kernels: KernelPath
     let threads: Int
     let repeats: Int
     let batches: [Int]
@@ -101,7 +104,8 @@ struct BenchReport {
             r["file_bytes"] = sizeRatio(e)
             ratios[e["engine"] as? String ?? "?"] = r
         }
-        return ["machine": machine, "threads": threads, "repeat": repeats, "batches": batches, "engines": engines,
+        return ["machine": machine, "kernels": ["path": kernels.name, "cpu_best": kernels.hardware, "forced": kernels.forced],
+                "threads": threads, "repeat": repeats, "batches": batches, "engines": engines,
                 "ratios_to_fp32": ratios, "load_average": loadAverage, "protocol": Self.protocolText,
                 "sizes": ["prompt_tokens": BenchProtocol.promptTokens, "decode_tokens": BenchProtocol.decodeTokens,
                           "prefill_tokens": BenchProtocol.prefillTokens]]
@@ -114,6 +118,7 @@ struct BenchReport {
         lines.append("ShiftAdd benchmark: \(threads) threads, median of \(repeats) runs (min-max)")
         lines.append("machine: \(m["cpu"] ?? "") (\(m["vendor"] ?? "") family \(m["family"] ?? "") model \(m["model"] ?? "")), "
                      + "\(m["cores"] ?? "") cores, L3 \(m["l3_cache"] ?? ""), \(extensions)")
+        lines.append("kernels: \(kernels)")
         lines.append(String(format: "load average (1 min): %.2f before, %.2f after", loadAverage["before"] ?? 0, loadAverage["after"] ?? 0))
         lines += Self.protocolText.map { "  " + $0 }
         for e in engines {

@@ -20,14 +20,18 @@ enum ServeCommand {
         let environment = ProcessInfo.processInfo.environment
         let config: ServerConfiguration
         let apiKeys: [String]
+        let kernels: KernelPath
         do {
             config = try ServerConfiguration.load(arguments: arguments, environment: environment)
             apiKeys = try config.loadAPIKeys()
+            kernels = try KernelPath.current()
         } catch {
             FileHandle.standardError.write(Data("shiftadd serve: \(error)\n".utf8))
             return 2
         }
         let logger = Logger(level: config.logLevel, format: config.logFormat)
+        logger.info("kernels", [("path", kernels.name), ("cpu_best", kernels.hardware)]
+            + (kernels.forced ? [("set_by", KernelPath.environmentName)] : []))
         do {
             try ServerProcess(config: config, apiKeys: apiKeys, environment: environment, logger: logger).run()
             return 0

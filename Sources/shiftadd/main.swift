@@ -1,9 +1,11 @@
 import Foundation
 import ShiftAddCommandLine
+import ShiftAddEngine
 import ShiftAddServer
 
 /// Entry point: `shiftadd <command> [options]`.
-let commands: [any CLICommand.Type] = [GenerateCommand.self, EvalCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self]
+let commands: [any CLICommand.Type] = [GenerateCommand.self, EvalCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self,
+                                      KernelsCommand.self]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -40,6 +42,8 @@ guard let command = commands.first(where: { $0.spec.name == name }) else {
 }
 do {
     let parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: command.spec)
+    // A bad SHIFTADD_KERNELS stops the command here, before any kernel runs.
+    _ = try KernelPath.current()
     try command.run(parsed)
     fflush(nil)
     exit(0)

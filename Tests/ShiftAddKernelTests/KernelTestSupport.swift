@@ -43,7 +43,7 @@ struct KernelISA: CustomTestStringConvertible, Sendable {
     static let all = [SA_ISA_SCALAR, SA_ISA_AVX2, SA_ISA_AVX512].map { KernelISA(value: Int32($0.rawValue)) }
     static let scalar = all[0]
 
-    /// The level SA_ISA_BEST resolves to on this machine.
+    /// The level SA_ISA_BEST resolves to: this CPU's best, or the lower one SHIFTADD_KERNELS sets.
     static let best: Int32 = {
         let layer = CanonicalLayer(rows: 1, cols: 8, groupSize: 8, bits: 1, withBeta: false, seed: 0)
         let q = try! layer.make(isa: SA_ISA_BEST)
@@ -54,7 +54,8 @@ struct KernelISA: CustomTestStringConvertible, Sendable {
     var isAvailable: Bool { value <= KernelISA.best }
 }
 
-/// True when `isa` runs on this CPU; otherwise checks that asking for it fails with SA_ERR_ISA.
+/// True when `isa` runs here (on this CPU, at most SHIFTADD_KERNELS's level); otherwise checks that
+/// asking for it fails with SA_ERR_ISA.
 func runsHere(_ isa: KernelISA) -> Bool {
     if isa.isAvailable { return true }
     let layer = CanonicalLayer(rows: 1, cols: 8, groupSize: 8, bits: 1, withBeta: false, seed: 0)

@@ -57,11 +57,12 @@ typedef struct sa_lut sa_lut;
 /* Largest row or column count. */
 #define SA_MAX_DIM (1 << 20)
 
-/* Instruction set argument meaning "the best this CPU supports". */
+/* Instruction set argument meaning "the best available": sa_cpu_best_isa(), the best this CPU
+ * supports unless SHIFTADD_KERNELS lowers it. */
 #define SA_ISA_BEST (-1)
 
 /* Builds the native form of a layer for instruction set `isa` (SA_ISA_SCALAR, SA_ISA_AVX2,
- * SA_ISA_AVX512 from shiftadd_cpu.h, or SA_ISA_BEST). The AVX-512 kernels also need VNNI;
+ * SA_ISA_AVX512 from shiftadd_cpu.h, or SA_ISA_BEST). The AVX-512 level includes VNNI, so
  * SA_ISA_BEST picks AVX2 on an AVX-512 CPU without it.
  * Returns NULL and sets *err (if not NULL) to SA_ERR_ARGUMENT for a bad descriptor, SA_ERR_ISA
  * for an instruction set this CPU lacks, or SA_ERR_MEMORY. Free with sa_qlinear_free. */

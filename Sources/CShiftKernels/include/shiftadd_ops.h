@@ -17,8 +17,8 @@ extern "C" {
  * Results are the same bits on every instruction set: the head's dot products are exact integers;
  * attention's run on 16 lanes (lane l takes elements l, l + 16, ... by fused multiply-adds) folded
  * in a fixed tree, with its own exponential (within 2 ulp of exp). Where an `isa` argument is
- * taken it is an sa_isa level (shiftadd_cpu.h), or -1 for the best available; a level this CPU
- * lacks gives SA_ERR_ISA. */
+ * taken it is an sa_isa level (shiftadd_cpu.h), or -1 for the best available (sa_cpu_best_isa);
+ * a level above that gives SA_ERR_ISA. */
 
 /* An int8 output head: the fp16 rows, rotated by a randomized block Walsh-Hadamard transform
  * (shiftadd_hadamard.h; signs from `seed`, block the largest power of two up to 64 dividing cols)
