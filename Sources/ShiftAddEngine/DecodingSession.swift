@@ -12,6 +12,33 @@ public protocol DecodingSession: AnyObject {
     func append(_ tokens: [Int], allLogits: Bool) -> [Float]
 }
 
+extension DecodingSession {
+    /// Feeds `prompt` to the empty session, then draws each next token from the last logits with
+    /// `sampler` and feeds it back, deciding when to stop as the scheduler does for a request: at a
+    /// token of `stopTokens` (drawn, then neither fed nor emitted), after `maxTokens` tokens, or
+    /// when prompt and generated tokens fill the session's capacity. `emit` receives every other
+    /// token as it is drawn. Returns the generated tokens, a final stop token included.
+    @discardableResult
+    public func generate(prompt: [Int], maxTokens: Int, sampler: inout TokenSampler, stopTokens: Set<Int>,
+                         emit: (Int) -> Void = { _ in }) -> [Int] {
+        precondition(count == 0 && !prompt.isEmpty && prompt.count < capacity && maxTokens > 0,
+                     "\(prompt.count) prompt tokens, \(maxTokens) to generate, a session of \(count)/\(capacity)")
+        var generated: [Int] = []
+        var logits = append(prompt, allLogits: false)
+        while true {
+            let token = logits.withUnsafeBufferPointer {
+                sampler.sample($0, promptTokens: prompt, generated: generated).token
+            }
+            generated.append(token)
+            if stopTokens.contains(token) { break }
+            emit(token)
+            if generated.count == maxTokens || count + 1 == capacity { break }
+            logits = append([token], allLogits: false)
+        }
+        return generated
+    }
+}
+
 extension ReferenceModel {
     public func session(capacity: Int) -> any DecodingSession {
         ReferenceSession(model: self, cache: makeCache(capacity: capacity))

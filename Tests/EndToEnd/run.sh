@@ -126,6 +126,26 @@ running=$(await_metric shiftadd_running 0 0)
 [ "${running%.*}" = 0 ] || fail "$running sequences still running after the clients left"
 step "disconnects (HTTP/1.1 and h2) cancel their generations"
 
+# One sampler: `generate` on the served bundle prints the prompt and then exactly the text the API
+# returns for the same prompt, seed and temperature. On the default model's bundle the first
+# prompt ends at an end-of-text token, the second runs to the 24-token limit.
+bundle=$(sed -n 's/.* INFO ready model="\{0,1\}\([^" ]*\.sabundle\)"\{0,1\} .*/\1/p' "$work/server.log" | tail -1)
+[ -n "$bundle" ] || fail "no bundle path in the server's ready line"
+for seed_prompt in "The capital of France is" "Once upon a time"; do
+    "$bin" generate --model "$bundle" --prompt "$seed_prompt" --seed 7 --temperature 0.8 --max-tokens 24 --threads 2 \
+        >"$work/generated.txt" 2>"$work/generate.log" || fail "generate: $(cat "$work/generate.log")"
+    curl -sS "${auth[@]}" -d "{\"prompt\":\"$seed_prompt\",\"seed\":7,\"temperature\":0.8,\"max_tokens\":24}" \
+        "$http/v1/completions" >"$work/seeded.json"
+    python3 - "$seed_prompt" "$work/generated.txt" "$work/seeded.json" <<'PY' || fail "generate and the API differ for seed 7"
+import json, sys
+prompt, printed, response = sys.argv[1], open(sys.argv[2], encoding="utf-8").read(), json.load(open(sys.argv[3]))
+expected = prompt + response["choices"][0]["text"] + "\n"
+if printed != expected:
+    sys.exit(f"generate printed {printed!r}, the API gave {expected!r}")
+PY
+done
+step "generate --seed 7 --temperature 0.8 prints the API's completions for seed 7"
+
 step "SIGTERM with 16 streams in flight"
 # 256 tokens each: far more than a stream makes between its first chunk and the signal; the drain
 # takes about 20 s on two cores, and --drain-timeout only bounds it.

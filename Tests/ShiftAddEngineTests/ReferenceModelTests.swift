@@ -81,7 +81,7 @@ import Testing
         let prompt = [504, 3575, 282, 4649, 314]
         let logits = engine.logits(tokens: prompt)
         let last = Array(logits[((prompt.count - 1) * model.config.vocabSize)...])
-        let best = last.withUnsafeBufferPointer { Sampler.argmax($0) }
+        let best = last.withUnsafeBufferPointer { LogitKernels.argmax($0) }
         #expect(model.tokenizer?.tokens[best] == "ĠParis")
     }
 }

@@ -24,22 +24,26 @@ public struct CalibrationSet: Sendable {
         return CalibrationSet(sequences: sequences)
     }
 
-    /// Sequences sampled from the model itself at temperature 1, each started from a seeded random
-    /// ordinary token, all decoded together in one batch.
+    /// Sequences sampled from the model itself at temperature 1 (the `TokenSampler` of generation
+    /// and the API, sequence i seeded with seed + i + 1), each started from a seeded random ordinary
+    /// token, all decoded together in one batch.
     public static func sampled(from model: ReferenceModel, tokenizer: Tokenizer, count: Int, length: Int, seed: UInt64,
                                progress: (Int, Int) -> Void) -> CalibrationSet {
         var rng = SeededGenerator(seed: seed)
         let ordinary = (0..<model.config.vocabSize).filter { !tokenizer.isSpecial($0) }
         var sequences = (0..<count).map { _ in [ordinary[Int(rng.next() % UInt64(ordinary.count))]] }
         let caches = (0..<count).map { _ in model.makeCache(capacity: length) }
-        var samplers = (0..<count).map { i in Sampler(temperature: 1, seed: seed &+ UInt64(i) &+ 1) }
         let vocab = model.config.vocabSize
+        var samplers = (0..<count).map { i in
+            TokenSampler(parameters: SamplingParameters(temperature: 1, seed: seed &+ UInt64(i) &+ 1), vocabSize: vocab)
+        }
         var step = sequences.map { $0 }
         while sequences[0].count < length {
             let logits = model.forward(Array(zip(step, caches)), allLogits: false)
             logits.withUnsafeBufferPointer { l in
                 for i in 0..<count {
-                    let next = samplers[i].sample(UnsafeBufferPointer(rebasing: l[(i * vocab)..<((i + 1) * vocab)]))
+                    let next = samplers[i].sample(UnsafeBufferPointer(rebasing: l[(i * vocab)..<((i + 1) * vocab)]),
+                                                  promptTokens: [], generated: []).token
                     sequences[i].append(next)
                     step[i] = [next]
                 }

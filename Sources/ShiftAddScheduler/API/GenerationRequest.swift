@@ -1,3 +1,5 @@
+import ShiftAddEngine
+
 /// One generation: a prompt, how to sample and when to stop.
 public struct GenerationRequest: Sendable {
     public enum Prompt: Sendable {

@@ -1,3 +1,4 @@
+import ShiftAddEngine
 import ShiftAddTokenizer
 
 /// One request inside the engine: its tokens, sampling and text state, block table and timings.

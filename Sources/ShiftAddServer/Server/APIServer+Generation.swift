@@ -1,5 +1,6 @@
 import Foundation
 import ShiftAddChatTemplate
+import ShiftAddEngine
 import ShiftAddHTTP
 import ShiftAddScheduler
 
@@ -71,12 +72,10 @@ extension APIServer {
 
     private func generationRequest(_ prompt: GenerationRequest.Prompt, addSpecialTokens: Bool,
                                    _ o: GenerationOptions) -> GenerationRequest {
-        // top_p 0 keeps only the most likely token: greedy decoding.
-        let greedy = o.topP == 0
         let sampling = SamplingParameters(
-            temperature: greedy ? 0 : Float(o.temperature), topK: o.topK, topP: greedy ? 1 : Float(o.topP),
-            minP: Float(o.minP), seed: o.seed, repetitionPenalty: Float(o.repetitionPenalty),
-            presencePenalty: Float(o.presencePenalty), frequencyPenalty: Float(o.frequencyPenalty), logprobs: o.logprobs)
+            temperature: Float(o.temperature), topK: o.topK, topP: Float(o.topP), minP: Float(o.minP), seed: o.seed,
+            repetitionPenalty: Float(o.repetitionPenalty), presencePenalty: Float(o.presencePenalty),
+            frequencyPenalty: Float(o.frequencyPenalty), logprobs: o.logprobs).zeroTopPAsGreedy
         return GenerationRequest(prompt: prompt, addSpecialTokens: addSpecialTokens, sampling: sampling,
                                  maxTokens: o.maxTokens, stop: o.stop, ignoreEOS: o.ignoreEOS)
     }

@@ -1,5 +1,5 @@
 import Foundation
-import ShiftAddScheduler
+import ShiftAddEngine
 import Testing
 
 /// Log-probabilities: the log-softmax of the penalised logits, before temperature and truncation.

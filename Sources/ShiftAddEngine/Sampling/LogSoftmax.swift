@@ -1,5 +1,4 @@
 import Foundation
-import ShiftAddEngine
 
 /// Log-probabilities reported with sampled tokens: the log-softmax of the penalised logits, before
 /// temperature and truncation, so they describe the model (plus penalties), not the sampling settings.

@@ -1,5 +1,3 @@
-import ShiftAddEngine
-
 /// Partial selection of the largest logits, so that a small top-k or top-n never sorts the whole vocabulary.
 /// Order: larger value first; equal values, lower index first; NaN counts as -infinity.
 enum TopSelection {

@@ -1,5 +1,3 @@
-import ShiftAddEngine
-
 /// One draw at a positive temperature: weights exp((logit − max) / temperature), truncated by top-k,
 /// then top-p on what top-k kept, then min-p (weight ≥ minP, the most likely token weighing 1).
 /// Top-p keeps the most likely tokens up to and including the one where their probabilities first

@@ -1,6 +1,8 @@
-import ShiftAddEngine
-
 /// Per-request sampling state: penalties, temperature, top-k/top-p/min-p, seeded draw, logprobs.
+///
+/// The one sampler: `shiftadd generate` (through `DecodingSession.generate`), the scheduler behind
+/// the HTTP API and the converter's self-calibration all draw through it, so a seed picks the same
+/// tokens from the same logits wherever it is given.
 ///
 /// Each step runs: penalties on a copy of the logits (repetition, then frequency and presence);
 /// at temperature 0 the first largest logit wins; otherwise the logits are divided by the temperature,

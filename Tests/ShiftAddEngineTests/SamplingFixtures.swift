@@ -1,6 +1,5 @@
 import Foundation
 import ShiftAddEngine
-import ShiftAddScheduler
 
 /// One sampling step over an array of logits.
 func sample(_ sampler: inout TokenSampler, _ logits: [Float], prompt: [Int] = [], generated: [Int] = []) -> SampledToken {

@@ -1,4 +1,4 @@
-import ShiftAddScheduler
+import ShiftAddEngine
 import Testing
 
 /// Repetition (Hugging Face), presence and frequency (OpenAI) penalties change the logits exactly as

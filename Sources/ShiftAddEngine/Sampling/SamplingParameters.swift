@@ -29,4 +29,14 @@ public struct SamplingParameters: Sendable, Equatable {
         self.frequencyPenalty = frequencyPenalty
         self.logprobs = logprobs
     }
+
+    /// Top-p 0 keeps only the most likely token, which is greedy decoding: these parameters with
+    /// temperature 0 and top-p 1 then. How the HTTP API and `shiftadd generate` read a top-p of 0.
+    public var zeroTopPAsGreedy: SamplingParameters {
+        guard topP == 0 else { return self }
+        var p = self
+        p.temperature = 0
+        p.topP = 1
+        return p
+    }
 }
