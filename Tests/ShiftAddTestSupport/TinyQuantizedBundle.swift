@@ -35,29 +35,12 @@ public enum TinyQuantizedBundle {
         let quantization = BundleQuantization(
             groupSize: groupSize, apotTerms: apotTerms,
             rotation: .init(kind: rotate ? "hadamard" : "none", block: 64, seed: seed &+ 11),
-            planeLayout: "bcq-planes-v1", scaleCode: "apot-v1", layers: layers)
+            planeLayout: BundleQuantization.bcqPlanesV1, scaleCode: BundleQuantization.apotV1, layers: layers)
         var writer = BundleWriter(manifest: BundleManifest(
             config: c, tokenizer: model.tokenizer, chatTemplate: nil, metadata: [:], quantization: quantization,
             provenance: .init(sourceFile: "tiny.gguf", sourceSHA256: "", converterVersion: "test", options: [:])))
-        writer.add(TensorName.tokenEmbedding, f16: try model.floats(TensorName.tokenEmbedding, shape: [c.vocabSize, c.dim]),
-                   shape: [c.vocabSize, c.dim])
-        if !c.tiedEmbeddings {
-            writer.add(TensorName.output, f16: try model.floats(TensorName.output, shape: [c.vocabSize, c.dim]),
-                       shape: [c.vocabSize, c.dim])
-        }
-        writer.add(TensorName.outputNorm, f32: try model.floats(TensorName.outputNorm, shape: [c.dim]), shape: [c.dim])
-        for l in 0..<c.layerCount {
-            writer.add(TensorName.attentionNorm(l), f32: try model.floats(TensorName.attentionNorm(l), shape: [c.dim]), shape: [c.dim])
-            writer.add(TensorName.ffnNorm(l), f32: try model.floats(TensorName.ffnNorm(l), shape: [c.dim]), shape: [c.dim])
-        }
-        for (name, linear, scales) in quantized {
-            writer.add(name + ".planes", u64: linear.planes, shape: [linear.bits, linear.rows, linear.wordsPerRow])
-            writer.add(name + ".scale_base", dtype: .i8, shape: [linear.rows], bytes: scales.rowBase.map { UInt8(bitPattern: $0) })
-            let alpha = CodePacking.pack(scales.alphaCodes, width: APoTCode.alphaCodeBits(terms: apotTerms))
-            let beta = CodePacking.pack(scales.betaCodes, width: APoTCode.betaCodeBits(terms: apotTerms))
-            writer.add(name + ".alpha_codes", u64: alpha, shape: [alpha.count])
-            writer.add(name + ".beta_codes", u64: beta, shape: [beta.count])
-        }
+        try writer.addDenseTensors(from: model)
+        for (name, linear, scales) in quantized { writer.addProjection(name, linear, scales: scales) }
         let path = temporaryPath("tiny.sabundle")
         try writer.write(to: path)
         return try WeightBundle(path: path)
