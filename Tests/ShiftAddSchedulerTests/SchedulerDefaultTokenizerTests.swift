@@ -42,9 +42,7 @@ import Testing
         let prompt = tokenizer.encode(Self.chat, addSpecial: false, parseSpecial: true)
         let answer = tokenizer.encode("The capital of France is Paris, à la belle étoile.", addSpecial: false, parseSpecial: false)
         let scripted = { () -> (any BatchedModel, Tokenizer) in
-            (ScriptedModel(vocabularySize: tokenizer.vocabularySize) { history in
-                .token(answer[(history.count - prompt.count) % answer.count])
-            }, tokenizer)
+            (ScriptedModel.answering(answer, promptLength: prompt.count, vocabularySize: tokenizer.vocabularySize), tokenizer)
         }
         let request = GenerationRequest(prompt: .tokens(prompt), sampling: .init(temperature: 0), maxTokens: answer.count,
                                         ignoreEOS: true)

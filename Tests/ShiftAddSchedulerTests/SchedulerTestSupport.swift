@@ -48,9 +48,8 @@ enum TinySchedulerModel {
         let bundle = try byteLevel.get()
         var spec = try #require(bundle.manifest.tokenizer)
         if let eos { spec.eosTokenId = eos }
-        let model = ScriptedModel(vocabularySize: bundle.manifest.config.vocabSize, contextLength: contextLength) { history in
-            .token(answer[(history.count - promptLength) % answer.count])
-        }
+        let model = ScriptedModel.answering(answer, promptLength: promptLength, vocabularySize: bundle.manifest.config.vocabSize,
+                                            contextLength: contextLength)
         return (model, try Tokenizer(spec: spec))
     }
 

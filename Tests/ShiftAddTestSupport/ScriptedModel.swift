@@ -1,41 +1,31 @@
 import ShiftAddEngine
-import Synchronization
 
-/// A model whose next-token distribution the test decides, for checking the scheduler on exactly
-/// the tokens a test needs (stop strings, UTF-8 splits, logprobs, preemption, cancellation).
+/// A model whose next token the test decides from the history, for checking the scheduler on exactly
+/// the tokens a test needs (stop strings, stop tokens, held or cancelled generations).
 ///
 /// It keeps the token written at each cached position in a shadow of the paged cache, so the
 /// history handed to `next` is what the block tables really hold: a scheduler that shared or
 /// reused a block wrongly would see the script answer differently.
 public final class ScriptedModel: BatchedModel, @unchecked Sendable {
-    /// What follows a history: one token made overwhelmingly likely, or explicit logits.
-    public enum Next: Sendable {
-        case token(Int)
-        case logits([Float])
-    }
-
     public let vocabularySize: Int
     public let contextLength: Int
     public let maxBatchTokens: Int
-    private let next: @Sendable (_ history: [Int]) -> Next
+    private let next: @Sendable (_ history: [Int]) -> Int
     private let onForward: (@Sendable (_ call: Int) -> Void)?
     /// Confined to the one thread that runs `forward` (the scheduler's engine thread).
     private var shadow: [Int32: [Int]] = [:]
-    private let calls = Atomic<Int>(0)
+    private var calls = 0
 
     /// `onForward` runs at the start of every forward pass with its 0-based index, on the calling
     /// thread: a test can block there to hold a generation open, or act at a chosen step.
     public init(vocabularySize: Int, contextLength: Int = 256, maxBatchTokens: Int = 512,
-                onForward: (@Sendable (_ call: Int) -> Void)? = nil, next: @escaping @Sendable (_ history: [Int]) -> Next) {
+                onForward: (@Sendable (_ call: Int) -> Void)? = nil, next: @escaping @Sendable (_ history: [Int]) -> Int) {
         self.vocabularySize = vocabularySize
         self.contextLength = contextLength
         self.maxBatchTokens = maxBatchTokens
         self.onForward = onForward
         self.next = next
     }
-
-    /// Forward passes run so far.
-    public var forwardCalls: Int { calls.load(ordering: .acquiring) }
 
     public func makeCache(blocks: Int, blockSize: Int) -> PagedKVCache {
         shadow = [:]
@@ -47,8 +37,8 @@ public final class ScriptedModel: BatchedModel, @unchecked Sendable {
     }
 
     public func forward(_ entries: [ForwardEntry], cache: PagedKVCache) -> [Float] {
-        let call = calls.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
-        onForward?(call)
+        onForward?(calls)
+        calls += 1
         let n = entries.reduce(0) { $0 + $1.tokens.count }
         precondition(n > 0 && n <= maxBatchTokens, "batch of \(n) tokens (limit \(maxBatchTokens))")
         let bs = cache.blockSize
@@ -70,28 +60,23 @@ public final class ScriptedModel: BatchedModel, @unchecked Sendable {
         return rows
     }
 
+    /// The token `next` picks for `history`, made overwhelmingly likely (logit 30, the rest 0).
     private func logits(after history: [Int]) -> [Float] {
-        switch next(history) {
-        case let .logits(values):
-            precondition(values.count == vocabularySize, "\(values.count) logits for \(vocabularySize) tokens")
-            return values
-        case let .token(token):
-            var values = [Float](repeating: 0, count: vocabularySize)
-            values[token] = 30
-            return values
-        }
+        let token = next(history)
+        precondition((0..<vocabularySize).contains(token), "scripted token \(token) outside the vocabulary")
+        var values = [Float](repeating: 0, count: vocabularySize)
+        values[token] = 30
+        return values
     }
 }
 
 extension ScriptedModel {
-    /// Emits `text`'s bytes after any prompt, cycling, on a byte-level vocabulary whose token `b` is
-    /// byte `b` (`GGUFBuilder.tinyModelForConversion`'s): the k-th generated token is byte
-    /// `k % count`, counted from `promptLength`.
-    public static func text(_ text: String, promptLength: Int, vocabularySize: Int = 260, contextLength: Int = 256,
-                            onForward: (@Sendable (Int) -> Void)? = nil) -> ScriptedModel {
-        let bytes = Array(text.utf8).map(Int.init)
-        return ScriptedModel(vocabularySize: vocabularySize, contextLength: contextLength, onForward: onForward) { history in
-            .token(bytes[max(0, history.count - promptLength) % bytes.count])
+    /// Answers any `promptLength`-token prompt with `answer`, cycling: the k-th generated token is
+    /// `answer[k % answer.count]`.
+    public static func answering(_ answer: [Int], promptLength: Int, vocabularySize: Int,
+                                 contextLength: Int = 256) -> ScriptedModel {
+        ScriptedModel(vocabularySize: vocabularySize, contextLength: contextLength) { history in
+            answer[(history.count - promptLength) % answer.count]
         }
     }
 }
