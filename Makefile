@@ -99,7 +99,7 @@ clean:
 
 # Fast-preset bundles of the default model for the benchmark, converted once and kept next to it.
 # Speed depends only on shapes and bit widths, so the fast preset times like the default one.
-BENCH_BUNDLE = $(MODEL_DIR)/SmolLM2-135M-Instruct.b$(1).fast.sabundle
+BENCH_BUNDLE = $(MODEL_DIR)/SmolLM2-135M-Instruct.b$(1).fast.v2.sabundle
 BENCH_THREADS ?= 2
 BENCH_REPEAT ?= 3
 BENCH_JSON ?= .build/bench.json

@@ -131,6 +131,34 @@ int sa_i8_head_quantize(sa_i8_head *h, const uint16_t *w, int r0, int r1) {
     return status;
 }
 
+int sa_i8_head_load(sa_i8_head *h, const int8_t *q, const float *scale, int r0, int r1) {
+    if (!h || !q || !scale || r0 < 0 || r1 > h->rows || r0 > r1) return SA_ERR_ARGUMENT;
+    for (int r = r0; r < r1; r++) {
+        const float s = scale[r - r0];
+        if (!(s >= 0.0f && s <= 3.4e38f)) return SA_ERR_ARGUMENT; /* negative, NaN or infinite */
+        const int8_t *src = q + (size_t)(r - r0) * (size_t)h->cols;
+        int8_t *dst = h->w + (size_t)r * (size_t)h->stride;
+        int32_t sum = 0;
+        for (int c = 0; c < h->cols; c++) {
+            if (src[c] == -128) return SA_ERR_ARGUMENT;
+            dst[c] = src[c];
+            sum += src[c];
+        }
+        h->scale[r] = s;
+        h->rowsum[r] = sum;
+    }
+    return SA_OK;
+}
+
+int sa_i8_head_export(const sa_i8_head *h, int8_t *q, float *scale, int r0, int r1) {
+    if (!h || !q || !scale || r0 < 0 || r1 > h->rows || r0 > r1) return SA_ERR_ARGUMENT;
+    for (int r = r0; r < r1; r++) {
+        memcpy(q + (size_t)(r - r0) * (size_t)h->cols, h->w + (size_t)r * (size_t)h->stride, (size_t)h->cols);
+        scale[r - r0] = h->scale[r];
+    }
+    return SA_OK;
+}
+
 int sa_i8_head_row(const sa_i8_head *h, int r, float *out) {
     if (!h || !out || r < 0 || r >= h->rows) return SA_ERR_ARGUMENT;
     const int8_t *q = h->w + (size_t)r * (size_t)h->stride;

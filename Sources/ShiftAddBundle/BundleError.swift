@@ -3,6 +3,7 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(file: String, reason: String)
     case badMagic(file: String)
     case newerVersion(file: String, version: Int, supported: Int)
+    case olderVersion(file: String, version: Int, supported: Int)
     case truncated(file: String, what: String, expectedBytes: Int, actualBytes: Int)
     case headerCorrupt(file: String, reason: String)
     case manifestChecksumMismatch(file: String)
@@ -20,6 +21,8 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
         case let .badMagic(f): return "\(f): not a ShiftAdd bundle (bad magic at offset 0)"
         case let .newerVersion(f, v, s):
             return "\(f): bundle format version \(v) is newer than this build supports (\(s)); upgrade shiftadd or reconvert"
+        case let .olderVersion(f, v, s):
+            return "\(f): bundle format version \(v) is older than this build reads (\(s)); reconvert the checkpoint with shiftadd-convert"
         case let .truncated(f, what, e, a): return "\(f): truncated: \(what) needs \(e) bytes, file has \(a)"
         case let .headerCorrupt(f, r): return "\(f): corrupt header: \(r)"
         case let .manifestChecksumMismatch(f): return "\(f): manifest checksum mismatch (manifest bytes corrupted)"

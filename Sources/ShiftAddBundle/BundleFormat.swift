@@ -15,7 +15,7 @@ import COpenSSL
 /// does not depend on its own length; the file ends at D + manifest.dataSize.
 public enum BundleFormat {
     public static let magic = Array("SHIFTADD".utf8)
-    public static let version = 1
+    public static let version = 2
     public static let headerSize = 64
     public static let alignment = 64
     /// Manifests beyond this size are refused before being read.

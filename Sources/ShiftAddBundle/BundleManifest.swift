@@ -37,15 +37,19 @@ public struct BundleLayer: Codable, Sendable, Equatable {
     public var cols: Int
     /// Whether the per-group offset β is stored.
     public var hasOffset: Bool
-    /// Sensitivity score used for bit allocation, when one was computed.
+    /// Measured effect on the output used for bit allocation, when one was measured (the mean
+    /// KL divergence of the next-token distribution with this projection alone quantized).
+    public var effect: Double?
+    /// ShiftAddLLM's sensitivity score of the projection, when one was computed beside `effect`.
     public var sensitivity: Double?
 
-    public init(name: String, bits: Int, rows: Int, cols: Int, hasOffset: Bool, sensitivity: Double? = nil) {
+    public init(name: String, bits: Int, rows: Int, cols: Int, hasOffset: Bool, effect: Double? = nil, sensitivity: Double? = nil) {
         self.name = name
         self.bits = bits
         self.rows = rows
         self.cols = cols
         self.hasOffset = hasOffset
+        self.effect = effect
         self.sensitivity = sensitivity
     }
 }
@@ -121,19 +125,23 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var chatTemplate: String?
     public var metadata: [String: String]
     public var quantization: BundleQuantization
+    /// How the token embedding and output head are stored.
+    public var vocabulary: BundleVocabularyStorage
     public var provenance: BundleProvenance
     public var tensors: [BundleTensorEntry]
     /// Bytes of the data section; the file ends right after it.
     public var dataSize: Int
 
     public init(config: ModelConfig, tokenizer: TokenizerSpec?, chatTemplate: String?, metadata: [String: String],
-                quantization: BundleQuantization, provenance: BundleProvenance) {
+                quantization: BundleQuantization, vocabulary: BundleVocabularyStorage = .init(),
+                provenance: BundleProvenance) {
         formatVersion = BundleFormat.version
         self.config = config
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
         self.metadata = metadata
         self.quantization = quantization
+        self.vocabulary = vocabulary
         self.provenance = provenance
         tensors = []
         dataSize = 0

@@ -7,14 +7,14 @@ extension BundleQuantization {
 }
 
 extension BundleWriter {
-    /// Stores what a bundle keeps unquantized, read from `source`: the fp16 token embedding (and
-    /// output head when untied), fp32 norms, and the q/k/v biases of models that have them.
+    /// Stores what a bundle keeps beside the projections, read from `source`: the token embedding
+    /// (and output head when untied) as int8 rows, fp32 norms, and the q/k/v biases of models that
+    /// have them.
     public mutating func addDenseTensors(from source: ModelDescription) throws {
         let c = source.config
-        add(TensorName.tokenEmbedding, f16: try source.floats(TensorName.tokenEmbedding, shape: [c.vocabSize, c.dim]),
-            shape: [c.vocabSize, c.dim])
-        if !c.tiedEmbeddings {
-            add(TensorName.output, f16: try source.floats(TensorName.output, shape: [c.vocabSize, c.dim]), shape: [c.vocabSize, c.dim])
+        let vocabulary = [TensorName.tokenEmbedding] + (c.tiedEmbeddings ? [] : [TensorName.output])
+        for name in vocabulary {
+            try addVocabularyRows(name, try source.floats(name, shape: [c.vocabSize, c.dim]), rows: c.vocabSize, cols: c.dim)
         }
         add(TensorName.outputNorm, f32: try source.floats(TensorName.outputNorm, shape: [c.dim]), shape: [c.dim])
         for l in 0..<c.layerCount {
@@ -38,5 +38,44 @@ extension BundleWriter {
         let beta = CodePacking.pack(scales.betaCodes, width: APoTCode.betaCodeBits(terms: scales.terms))
         add(name + ".alpha_codes", u64: alpha, shape: [alpha.count])
         add(name + ".beta_codes", u64: beta, shape: [beta.count])
+    }
+}
+
+extension BundleWriter {
+    /// Bytes `addProjection` stores for a projection of this shape (its four tensors, each padded
+    /// to the bundle's alignment): what a size budget counts.
+    public static func projectionBytes(rows: Int, cols: Int, bits: Int, groupSize: Int, apotTerms: Int) -> Int {
+        let groups = (cols + groupSize - 1) / groupSize
+        let planes = bits * rows * ((cols + 63) / 64) * 8
+        let alpha = CodePacking.wordCount(codes: rows * groups * bits, width: APoTCode.alphaCodeBits(terms: apotTerms)) * 8
+        let beta = CodePacking.wordCount(codes: rows * groups, width: APoTCode.betaCodeBits(terms: apotTerms)) * 8
+        return [planes, rows, alpha, beta].reduce(0) { $0 + BundleFormat.aligned($1) }
+    }
+
+    /// Bytes of the file `serialized` writes.
+    public func fileSize() throws -> Int {
+        BundleFormat.aligned(BundleFormat.headerSize + (try manifestJSON()).count) + manifest.dataSize
+    }
+}
+
+extension BundleWriter {
+    /// An upper bound of `fileSize()` once projections `names` are added (with `addProjection`
+    /// and a `BundleLayer` each) to what this writer holds: their manifest entries are counted at
+    /// their longest, their tensors not at all (`projectionBytes` counts those).
+    public func fileSizeBound(addingProjections names: [String]) throws -> Int {
+        var m = manifest
+        let longest = 999_999_999_999
+        for name in names {
+            m.quantization.layers.append(BundleLayer(name: name, bits: 9, rows: longest, cols: longest, hasOffset: true,
+                                                     effect: -1.2345678901234567e-300, sensitivity: -1.2345678901234567e-300))
+            for suffix in [".planes", ".scale_base", ".alpha_codes", ".beta_codes"] {
+                m.tensors.append(BundleTensorEntry(name: name + suffix, dtype: .u64, shape: [9, longest, longest], offset: longest,
+                                                   length: longest, sha256: String(repeating: "f", count: 64)))
+            }
+        }
+        m.dataSize = longest
+        var bound = self
+        bound.manifest = m
+        return BundleFormat.aligned(BundleFormat.headerSize + (try bound.manifestJSON()).count) + manifest.dataSize
     }
 }

@@ -39,11 +39,15 @@ public struct BundleWriter {
         add(name, dtype: .u64, shape: shape, bytes: values.withUnsafeBytes { Array($0) })
     }
 
-    /// The complete file contents.
-    public func serialized() throws -> [UInt8] {
+    func manifestJSON() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = Array(try encoder.encode(manifest))
+        return Array(try encoder.encode(manifest))
+    }
+
+    /// The complete file contents.
+    public func serialized() throws -> [UInt8] {
+        let json = try manifestJSON()
         var out = [UInt8]()
         let dataStart = BundleFormat.aligned(BundleFormat.headerSize + json.count)
         out.reserveCapacity(dataStart + manifest.dataSize)

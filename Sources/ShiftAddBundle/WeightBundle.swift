@@ -104,6 +104,9 @@ public final class WeightBundle: @unchecked Sendable {
         guard version <= BundleFormat.version else {
             throw BundleError.newerVersion(file: path, version: version, supported: BundleFormat.version)
         }
+        guard version == BundleFormat.version else {
+            throw BundleError.olderVersion(file: path, version: version, supported: BundleFormat.version)
+        }
         guard u32(12) == BundleFormat.headerSize, u64(16) == UInt64(BundleFormat.headerSize) else {
             throw BundleError.headerCorrupt(file: path, reason: "header size \(u32(12)) / manifest offset \(u64(16))")
         }
@@ -190,6 +193,15 @@ public final class WeightBundle: @unchecked Sendable {
 
 extension WeightBundle {
     /// Whether the file at `path` starts with the bundle magic.
+    /// The format version in the header of the bundle at `path`, or nil when it is no bundle.
+    public static func formatVersion(path: String) -> Int? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 12), head.count == 12,
+              Array(head.prefix(BundleFormat.magic.count)) == BundleFormat.magic else { return nil }
+        return head.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+    }
+
     public static func isBundle(path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }

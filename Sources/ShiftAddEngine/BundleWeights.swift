@@ -15,6 +15,9 @@ public struct BundleWeights: WeightProvider {
     public var config: ModelConfig { bundle.manifest.config }
 
     public func floats(_ name: String, shape: [Int]) throws -> [Float] {
+        if name == TensorName.tokenEmbedding || name == TensorName.output {
+            return try BundleVocabularyRows(bundle: bundle, name: name, rows: shape[0], cols: shape[1]).dequantized(file: bundle.path)
+        }
         guard let (layer, projection) = Self.projection(named: name) else { return try bundle.floats(name, shape: shape) }
         let p = try BundleProjection(bundle: bundle, layer: layer, projection: projection)
         guard [p.rows, p.cols] == shape else {

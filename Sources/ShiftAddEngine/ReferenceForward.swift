@@ -241,10 +241,15 @@ extension ReferenceModel {
 
     /// Final norm and output head over every row, or each sequence's last row.
     private func head(_ x: [Float], batch: [(tokens: [Int], cache: KVCache)], allLogits: Bool) -> [Float] {
+        outputLogits(HeadRows.select(x, width: config.dim, counts: batch.map(\.tokens.count), all: allLogits).values)
+    }
+
+    /// Final norm and output head over final hidden states `x` ([rows][dim]): [rows][vocab] logits.
+    public func outputLogits(_ x: [Float]) -> [Float] {
         let c = config
-        let (count, selected) = HeadRows.select(x, width: c.dim, counts: batch.map(\.tokens.count), all: allLogits)
-        var normed = [Float](repeating: 0, count: selected.count)
-        Ops.rmsNorm(selected, outputNorm, &normed, rows: count, width: c.dim, epsilon: c.rmsNormEpsilon)
+        let count = x.count / c.dim
+        var normed = [Float](repeating: 0, count: x.count)
+        Ops.rmsNorm(x, outputNorm, &normed, rows: count, width: c.dim, epsilon: c.rmsNormEpsilon)
         var logits = [Float](repeating: 0, count: count * c.vocabSize)
         Self.multiply(normed, output ?? embedding, into: &logits, rows: count, inputs: c.dim, outputs: c.vocabSize, beta: 0)
         return logits

@@ -9,10 +9,11 @@ import ShiftAddModel
 let spec = CommandSpec(
     name: "shiftadd-convert",
     summary: "Reparameterize a checkpoint (GGUF, safetensors, llama2.c) into a ShiftAdd weight bundle: binary weight planes with power-of-two scales",
-    usage: "shiftadd-convert INPUT OUTPUT [--bits 2|3|4 | --avg-bits 2.2] [options]",
+    usage: "shiftadd-convert INPUT OUTPUT [--bits 1|2|3|4 | --avg-bits A | --max-bytes N] [options]",
     options: [
-        .init("bits", value: "B", help: "Bit planes per weight for every projection: 2, 3 or 4 (default 3 unless --avg-bits)"),
-        .init("avg-bits", value: "A", help: "Average bits per weight over all projections, 2 to 4; per-layer widths of 2/3/4 chosen by sensitivity"),
+        .init("bits", value: "B", help: "Bit planes per weight for every projection: 1 to 4 (default 3 unless --avg-bits or --max-bytes)"),
+        .init("avg-bits", value: "A", help: "Stored bits per projection weight (planes and scales), 1.2 to 5; widths of 1-4 planes per projection chosen by measured effect"),
+        .init("max-bytes", value: "N", help: "Largest file size in bytes; widths of 1-4 planes per projection chosen by measured effect"),
         .init("group-size", value: "G", default: "64", help: "Inputs sharing one set of scales (32-256; a row's last group may be shorter)"),
         .init("apot-terms", value: "K", default: "3", help: "Signed powers of two per scale (1-4)"),
         .init("rotate", value: "KIND", default: "hadamard", help: "Input rotation: hadamard (randomized block Walsh-Hadamard, adds only) or none"),
@@ -41,11 +42,14 @@ func options(from a: ParsedArguments) throws -> ConversionOptions {
     case "fast": o = .fast
     case let other: throw ArgumentError.invalidValue(option: "preset", value: other, reason: "expected default or fast")
     }
-    if a.string("bits") != nil, a.string("avg-bits") != nil {
-        throw ArgumentError.invalidValue(option: "avg-bits", value: a.string("avg-bits")!, reason: "give --bits or --avg-bits, not both")
+    let widthOptions = ["bits", "avg-bits", "max-bytes"].filter { a.string($0) != nil }
+    if widthOptions.count > 1 {
+        throw ArgumentError.invalidValue(option: widthOptions[1], value: a.string(widthOptions[1])!,
+                                         reason: "give one of --bits, --avg-bits and --max-bytes")
     }
-    if let b = try a.int("bits", range: 2...4) { o.bits = .uniform(b) }
-    if let avg = try a.double("avg-bits", range: 2...4) { o.bits = .average(avg) }
+    if let b = try a.int("bits", range: ConversionOptions.allocationWidths) { o.bits = .uniform(b) }
+    if let avg = try a.double("avg-bits", range: 1.2...5) { o.bits = .average(avg) }
+    if let n = try a.int("max-bytes", range: 1...Int(Int32.max) * 64) { o.bits = .maxBytes(n) }
     o.groupSize = try a.int("group-size", range: 32...256)!
     o.apotTerms = try a.int("apot-terms", range: 1...4)!
     switch a.string("rotate")! {

@@ -87,11 +87,12 @@ enum BenchCommand: CLICommand {
             let model = try QuantizedModel(bundle: bundle, threads: threads)
             model.releaseBundleCopies()
             info["load_seconds"] = Date().timeIntervalSince(start)
-            let summary = BundleSummary(bundle.manifest)
+            let summary = BundleSummary(bundle.manifest, fileBytes: bundle.fileSize)
             let widths = summary.histogram.keys
             info["label"] = widths.count == 1 ? "\(widths.first!)-bit kernels" : String(format: "%.2f-bit kernels", summary.averagePlaneBits)
             info["average_plane_bits"] = summary.averagePlaneBits
             info["effective_bits_per_weight"] = summary.effectiveBits
+            info["file_bytes"] = bundle.fileSize
             info["converter_options"] = bundle.manifest.provenance.options
             info["instruction_set"] = model.instructionSet
             info["projection_bytes"] = model.projectionBytes

@@ -48,14 +48,16 @@ struct BundleCache {
         switch options.bits {
         case let .uniform(b): bits = "b\(b)"
         case let .average(a): bits = "avg\(a)"
+        case let .maxBytes(n): bits = "max\(n)"
         }
         return URL(fileURLWithPath: directory).appendingPathComponent("\(name)-\(tag).\(bits).\(presetName).sabundle").path
     }
 
-    /// A cached bundle is used when it is a valid bundle written after the checkpoint last changed
-    /// (for a directory: after the newest of its files).
+    /// A cached bundle is used when it is a bundle of this build's format version written after the
+    /// checkpoint last changed (for a directory: after the newest of its files); a bundle of an
+    /// older version is converted again.
     private func isFresh(_ bundle: String, source: String) -> Bool {
-        guard WeightBundle.isBundle(path: bundle), let b = Self.modified(bundle), let s = Self.lastChange(source) else { return false }
+        guard WeightBundle.formatVersion(path: bundle) == BundleFormat.version, let b = Self.modified(bundle), let s = Self.lastChange(source) else { return false }
         return b >= s
     }
 

@@ -18,13 +18,15 @@ enum InspectCommand: CLICommand {
         let bundle = try WeightBundle(path: path)
         let m = bundle.manifest
         let q = m.quantization
-        let summary = BundleSummary(m)
+        let summary = BundleSummary(m, fileBytes: bundle.fileSize)
         if try a.flag("json") {
             var object: [String: Any] = [
                 "file_bytes": bundle.fileSize, "format_version": m.formatVersion, "architecture": m.config.architecture,
                 "group_size": q.groupSize, "apot_terms": q.apotTerms, "rotation": q.rotation.kind,
                 "projection_weights": summary.weights, "projection_bytes": summary.projectionBytes,
                 "effective_bits_per_weight": summary.effectiveBits, "average_plane_bits": summary.averagePlaneBits,
+                "vocabulary_format": m.vocabulary.format, "vocabulary_bytes": summary.vocabularyBytes,
+                "other_bytes": summary.otherBytes, "parameters": summary.parameters, "file_bits_per_parameter": summary.fileBits,
                 "bits_histogram": Dictionary(uniqueKeysWithValues: summary.histogram.map { ("\($0.key)", $0.value) }),
                 "source_sha256": m.provenance.sourceSHA256, "options": m.provenance.options,
             ]
@@ -40,6 +42,9 @@ enum InspectCommand: CLICommand {
         print("projections     \(q.layers.count) layers, \(summary.weights) weights, \(summary.projectionBytes) bytes")
         print(String(format: "bits            %.3f plane bits/weight on average; %.3f effective bits/weight (planes + scales)",
                      summary.averagePlaneBits, summary.effectiveBits))
+        print("vocabulary      \(m.vocabulary.format) (\(m.config.tiedEmbeddings ? "embedding tied to the head" : "embedding and head"), \(summary.vocabularyBytes) bytes)")
+        print(String(format: "file            %d bytes: projections %d, vocabulary %d, norms, biases, manifest and padding %d; %.3f bits per parameter",
+                     bundle.fileSize, summary.projectionBytes, summary.vocabularyBytes, summary.otherBytes, summary.fileBits))
         print("bit widths      " + summary.histogram.sorted { $0.key < $1.key }.map { "\($0.key)-bit: \($0.value) layers" }.joined(separator: ", "))
         print("converter       \(m.provenance.converterVersion), " + m.provenance.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         if try a.flag("layers") {
@@ -48,16 +53,21 @@ enum InspectCommand: CLICommand {
     }
 }
 
-/// Size figures of a bundle's projections: every stored bit of planes, scale codes and base
-/// exponents, divided by the projections' weight count.
+/// Size figures of a bundle. Effective bits: every stored bit of the projections' planes, scale
+/// codes and base exponents, divided by their weight count; file bits: every byte of the file,
+/// divided by the model's parameter count (projections, embedding, untied head, norms, biases).
 struct BundleSummary {
     let weights: Int
     let projectionBytes: Int
     let effectiveBits: Double
     let averagePlaneBits: Double
     let histogram: [Int: Int]
+    let vocabularyBytes: Int
+    let otherBytes: Int
+    let parameters: Int
+    let fileBits: Double
 
-    init(_ m: BundleManifest) {
+    init(_ m: BundleManifest, fileBytes: Int) {
         let layers = m.quantization.layers
         weights = layers.reduce(0) { $0 + $1.rows * $1.cols }
         let prefixes = Set(layers.map { $0.name + "." })
@@ -65,5 +75,13 @@ struct BundleSummary {
         effectiveBits = weights > 0 ? Double(projectionBytes * 8) / Double(weights) : 0
         averagePlaneBits = weights > 0 ? Double(layers.reduce(0) { $0 + $1.bits * $1.rows * $1.cols }) / Double(weights) : 0
         histogram = layers.reduce(into: [:]) { $0[$1.bits, default: 0] += 1 }
+        let vocabulary = [TensorName.tokenEmbedding, TensorName.output]
+        vocabularyBytes = m.tensors.filter { t in vocabulary.contains(where: { t.name == $0 || t.name.hasPrefix($0 + ".") }) }
+            .reduce(0) { $0 + $1.length }
+        otherBytes = fileBytes - projectionBytes - vocabularyBytes
+        let c = m.config
+        let dense = m.tensors.filter { $0.dtype == .f32 && !$0.name.hasSuffix(".row_scale") }.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        parameters = weights + c.vocabSize * c.dim * (c.tiedEmbeddings ? 1 : 2) + dense
+        fileBits = Double(fileBytes * 8) / Double(parameters)
     }
 }

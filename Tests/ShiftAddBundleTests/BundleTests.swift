@@ -102,17 +102,31 @@ import Testing
 
     @Test func rejectsNewerVersions() throws {
         var bytes = try Self.sampleWriter().serialized()
-        bytes[8] = 2
-        try expectRejected(bytes, { $0 == .newerVersion(file: $0.fileName, version: 2, supported: 1) }, "version 2")
-        let message = BundleError.newerVersion(file: "x", version: 2, supported: 1).description
+        bytes[8] = 3
+        try expectRejected(bytes, { $0 == .newerVersion(file: $0.fileName, version: 3, supported: 2) }, "version 3")
+        let message = BundleError.newerVersion(file: "x", version: 3, supported: 2).description
         #expect(message.contains("newer"))
+    }
+
+    /// Version 1 kept the embedding in fp16: such a bundle is refused with both versions named and
+    /// what to do, and the server's cache does not take it for a converted model.
+    @Test func rejectsOlderVersionsNamingBoth() throws {
+        var bytes = try Self.sampleWriter().serialized()
+        bytes[8] = 1
+        try expectRejected(bytes, { $0 == .olderVersion(file: $0.fileName, version: 1, supported: 2) }, "version 1")
+        let message = BundleError.olderVersion(file: "x", version: 1, supported: 2).description
+        #expect(message == "x: bundle format version 1 is older than this build reads (2); reconvert the checkpoint with shiftadd-convert")
+        let path = temporaryPath("old.sabundle")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(WeightBundle.formatVersion(path: path) == 1)
+        #expect(WeightBundle.formatVersion(path: temporaryPath("absent.sabundle")) == nil)
     }
 }
 
 extension BundleError {
     var fileName: String {
         switch self {
-        case let .cannotOpen(f, _), let .badMagic(f), let .newerVersion(f, _, _), let .truncated(f, _, _, _),
+        case let .cannotOpen(f, _), let .badMagic(f), let .newerVersion(f, _, _), let .olderVersion(f, _, _), let .truncated(f, _, _, _),
              let .headerCorrupt(f, _), let .manifestChecksumMismatch(f), let .manifestInvalid(f, _),
              let .tensorOutOfBounds(f, _), let .tensorChecksumMismatch(f, _, _), let .tensorInvalid(f, _, _),
              let .missingTensor(f, _), let .tensorReleased(f, _), let .writeFailed(f, _):

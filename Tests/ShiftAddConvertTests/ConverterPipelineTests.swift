@@ -145,24 +145,56 @@ func relativeError(_ got: [Float], _ reference: [Float]) -> Double {
         #expect(counts[terms] > 0, "scales by number of terms: \(counts)")
     }
 
-    @Test func averageBitsRecordsPerLayerWidthsWithinTheTarget() throws {
+    /// Stored bytes of the projections' tensors as `shiftadd inspect` counts them.
+    private func projectionBytes(_ m: BundleManifest) -> Int {
+        let names = Set(m.quantization.layers.map(\.name))
+        return m.tensors.filter { t in names.contains(t.name.split(separator: ".").prefix(3).joined(separator: ".")) }
+            .reduce(0) { $0 + $1.length }
+    }
+
+    @Test func averageBitsBoundTheStoredBitsPerProjectionWeight() throws {
         let source = try TinyConversion.source()
-        let (writer, reports) = try TinyConversion.convert(source, TinyConversion.options(bits: .average(2.5)))
-        let layers = writer.manifest.quantization.layers
-        let parameters = layers.map { $0.rows * $0.cols }
-        let total = parameters.reduce(0, +)
-        let average = Double(zip(layers, parameters).reduce(0) { $0 + $1.0.bits * $1.1 }) / Double(total)
-        #expect(layers.allSatisfy { (2...4).contains($0.bits) && $0.sensitivity != nil })
-        #expect(average <= 2.5)
-        // Short of the target by less than the smallest projection's share of one bit.
-        #expect(2.5 - average < Double(parameters.min()!) / Double(total))
-        #expect(Set(layers.map(\.bits)).count > 1, "bits \(layers.map(\.bits))")
-        #expect(zip(layers, reports).allSatisfy { $0.bits == $1.bits && $0.sensitivity == $1.sensitivity })
-        #expect(writer.manifest.provenance.options["avg-bits"] == "2.5")
-        for layer in layers {
-            let words = try #require(writer.manifest.tensors.first { $0.name == layer.name + ".planes" })
+        let (writer, reports) = try TinyConversion.convert(source, TinyConversion.options(bits: .average(3.2)))
+        let m = writer.manifest
+        let weights = m.quantization.layers.reduce(0) { $0 + $1.rows * $1.cols }
+        let effective = Double(projectionBytes(m) * 8) / Double(weights)
+        #expect(effective <= 3.2)
+        #expect(effective > 2.6, "effective bits \(effective)")
+        #expect(Set(m.quantization.layers.map(\.bits)).count > 1, "bits \(m.quantization.layers.map(\.bits))")
+        #expect(m.quantization.layers.allSatisfy { (1...4).contains($0.bits) && $0.effect != nil && $0.sensitivity != nil })
+        #expect(zip(m.quantization.layers, reports).allSatisfy { $0.bits == $1.bits && $0.effect == $1.effect })
+        #expect(m.provenance.options["avg-bits"] == "3.2")
+        for layer in m.quantization.layers {
+            let words = try #require(m.tensors.first { $0.name == layer.name + ".planes" })
             #expect(words.shape == [layer.bits, layer.rows, (layer.cols + 63) / 64])
         }
+    }
+
+    /// The smallest size named by the refusal is met exactly, and every size from it up gives a
+    /// file no larger, with more planes as the size grows.
+    @Test func maxBytesGivesFilesNoLargerFromTheSmallestSizeUp() throws {
+        let source = try TinyConversion.source()
+        var progressed = false
+        let converter = try Converter(source: source, options: TinyConversion.options(bits: .maxBytes(1000)))
+        let refusal = try #require(throws: ConversionError.self) { try converter.convert { _ in progressed = true } }
+        #expect(!progressed, "a size below the smallest fails before calibrating")
+        let message = "\(refusal)"
+        #expect(message.contains("--max-bytes 1000 is below the smallest bundle of this model"))
+        let smallest = try #require(Int(message.split(separator: ":")[1].split(separator: " ")[0]))
+        var planes: [Double] = []
+        for limit in [smallest, smallest + 30_000, smallest + 90_000, smallest + 400_000] {
+            let (writer, _) = try TinyConversion.convert(source, TinyConversion.options(bits: .maxBytes(limit)))
+            let path = temporaryPath("max-bytes.sabundle")
+            try writer.write(to: path)
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            #expect(size <= limit, "\(size) bytes for --max-bytes \(limit)")
+            let layers = writer.manifest.quantization.layers
+            planes.append(Double(layers.reduce(0) { $0 + $1.bits * $1.rows * $1.cols }) / Double(layers.reduce(0) { $0 + $1.rows * $1.cols }))
+            _ = try WeightBundle(path: path)
+        }
+        #expect(planes[0] == 1)
+        #expect(planes == planes.sorted() && planes.last! > planes[0], "average planes \(planes)")
+        #expect(planes.last! == 4)
     }
 
     @Test func fourBitsGiveLowerOutputErrorThanTwo() throws {

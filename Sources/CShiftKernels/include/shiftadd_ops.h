@@ -29,10 +29,16 @@ extern "C" {
  * columns, SA_ERR_MEMORY) on failure; every row is zero until quantized.
  * sa_i8_head_quantize fills rows [r0, r1) from fp16 rows w[0 ...] (row r0 first); SA_ERR_ARGUMENT
  * for a NaN or infinite weight (rows before it are filled).
+ * sa_i8_head_export copies rows [r0, r1) out as the head holds them: q[(r - r0) * cols + c] (int8,
+ * without padding) and scale[r - r0]; sa_i8_head_load fills rows [r0, r1) from such copies (a
+ * stored head), SA_ERR_ARGUMENT for a value of -128 or a scale that is negative or not finite
+ * (rows before it are filled). A head loaded from an export computes the same bits as the original.
  * sa_i8_head_row writes row r as the head holds it, dequantized and rotated back (cols floats). */
 typedef struct sa_i8_head sa_i8_head;
 sa_i8_head *sa_i8_head_create(int rows, int cols, uint64_t seed, int *err);
 int sa_i8_head_quantize(sa_i8_head *h, const uint16_t *w, int r0, int r1);
+int sa_i8_head_export(const sa_i8_head *h, int8_t *q, float *scale, int r0, int r1);
+int sa_i8_head_load(sa_i8_head *h, const int8_t *q, const float *scale, int r0, int r1);
 int sa_i8_head_row(const sa_i8_head *h, int r, float *out);
 void sa_i8_head_free(sa_i8_head *h);
 /* Bytes the head holds. */

@@ -5,9 +5,16 @@ public struct ConversionOptions: Sendable, Equatable {
     public enum Bits: Sendable, Equatable {
         /// Every projection at this width.
         case uniform(Int)
-        /// Widths of 2, 3 and 4 chosen per projection by sensitivity, meeting this average over parameters.
+        /// Widths of 1 to 4 chosen per projection by measured effect, so that the projections'
+        /// stored bits (planes, scale codes, row exponents) average at most this per weight.
         case average(Double)
+        /// Widths of 1 to 4 chosen per projection by measured effect, so that the whole file is at
+        /// most this many bytes.
+        case maxBytes(Int)
     }
+
+    /// Widths an allocation chooses from.
+    public static let allocationWidths = 1...4
 
     /// What each projection's quantization minimises.
     public enum Objective: String, Sendable, Equatable {
@@ -72,6 +79,7 @@ public struct ConversionOptions: Sendable, Equatable {
         switch bits {
         case let .uniform(b): r["bits"] = "\(b)"
         case let .average(a): r["avg-bits"] = "\(a)"
+        case let .maxBytes(n): r["max-bytes"] = "\(n)"
         }
         switch calibration {
         case .selfGenerated: r["calibration"] = "self"

@@ -27,6 +27,9 @@ public final class Converter {
         public let bits: Int
         /// ‖(W − Ŵ)X‖² / ‖WX‖² over the calibration inputs the projection saw (damped Hessian).
         public let relativeOutputError: Double
+        /// The measured effect the width was allocated by (`measureEffects`), when allocating.
+        public let effect: Double?
+        /// ShiftAddLLM's sensitivity score, computed beside the measured effect.
         public let sensitivity: Double?
     }
 
@@ -50,21 +53,23 @@ public final class Converter {
         model = try ReferenceModel(source)
     }
 
-    /// Runs the conversion and returns the bundle, ready to write.
+    /// Runs the conversion and returns the bundle, ready to write. A size target below the
+    /// smallest bundle of this model fails before any calibration.
     public func convert(progress: (Progress) -> Void) throws -> BundleWriter {
         let c = model.config
+        var writer = try BundleAssembler(source: source, options: options).makeWriter()
+        let budget = try projectionBudget(writer: writer)
         let calibration = try calibrationSet(progress: progress)
         let count = calibration.sequences.count, length = calibration.sequences[0].count
         let allTokens = calibration.sequences.flatMap { $0 }
 
         var bitsByLayer = [[TensorName.Projection: Int]](repeating: [:], count: c.layerCount)
-        var scores = [[TensorName.Projection: Double]](repeating: [:], count: c.layerCount)
-        switch options.bits {
-        case let .uniform(b):
+        var measured = [[TensorName.Projection: (effect: Double, sensitivity: Double)]](repeating: [:], count: c.layerCount)
+        if case let .uniform(b) = options.bits {
             for l in 0..<c.layerCount { for p in TensorName.Projection.allCases { bitsByLayer[l][p] = b } }
-        case let .average(target):
-            scores = try sensitivityPass(tokens: allTokens, count: count, length: length, progress: progress)
-            bitsByLayer = try allocateBits(scores: scores, target: target)
+        } else {
+            measured = try measureEffects(calibration: calibration, progress: progress)
+            bitsByLayer = try allocateBits(effects: measured.map { $0.mapValues(\.effect) }, budget: budget!)
         }
 
         var layers: [QuantizedProjection] = []
@@ -77,7 +82,8 @@ public final class Converter {
                     let q = try quantize(layer: layer, projection: p, bits: bitsByLayer[layer][p]!, factor: factor)
                     layers.append(q.projection)
                     reports.append(LayerReport(layer: layer, projection: p, bits: q.projection.linear.bits,
-                                               relativeOutputError: q.relativeError, sensitivity: scores[layer][p]))
+                                               relativeOutputError: q.relativeError, effect: measured[layer][p]?.effect,
+                                               sensitivity: measured[layer][p]?.sensitivity))
                 }
             }
             let recent = reports.suffix(TensorName.Projection.allCases.count)
@@ -86,7 +92,12 @@ public final class Converter {
             progress(Progress(stage: "convert", done: l + 1, total: c.layerCount,
                               detail: String(format: "block output error %.4f, %.0fs", mean, elapsed)))
         }
-        return try BundleAssembler(source: source, options: options, tokenizer: tokenizer).assemble(layers: layers, reports: reports)
+        BundleAssembler.addProjections(layers, reports: reports, to: &writer)
+        if case let .maxBytes(limit) = options.bits {
+            let size = try writer.fileSize()
+            guard size <= limit else { throw ConversionError.unsupported("internal: the bundle came to \(size) bytes, over --max-bytes \(limit)") }
+        }
+        return writer
     }
 
     private func calibrationSet(progress: (Progress) -> Void) throws -> CalibrationSet {
@@ -111,7 +122,7 @@ public final class Converter {
 
     /// H = XXᵀ/n of a site's inputs, in the rotated basis when rotation is on, accumulated in
     /// chunks so the Float64 copy stays small.
-    private func hessianFactor(site: ProjectionInput, input: UnsafeBufferPointer<Float>) throws -> HessianFactor {
+    func hessianFactor(site: ProjectionInput, input: UnsafeBufferPointer<Float>) throws -> HessianFactor {
         let width = inputWidth(site)
         let rows = input.count / width
         let rot = try rotation(width: width)
@@ -138,26 +149,34 @@ public final class Converter {
     /// original basis) into the model so the rest of the block runs through them.
     private func quantize(layer: Int, projection p: TensorName.Projection, bits: Int,
                           factor: HessianFactor) throws -> (projection: QuantizedProjection, relativeError: Double) {
+        let fitted = try fit(layer: layer, projection: p, bits: bits, factor: factor, refinementRounds: options.refinementRounds)
+        model.setWeights(fitted.deployed, projection: p, layer: layer)
+        let scales = try EncodedScales(encoding: fitted.linear, terms: options.apotTerms)
+        return (QuantizedProjection(layer: layer, projection: p, linear: fitted.linear, scales: scales), fitted.relativeError)
+    }
+
+    /// One projection of the model as it stands quantized against `factor`: the fit, its weights
+    /// as deployed (dequantized, in the original basis) and its relative output error.
+    func fit(layer: Int, projection p: TensorName.Projection, bits: Int, factor: HessianFactor,
+             refinementRounds: Int) throws -> (linear: QuantizedLinear, deployed: [Float], relativeError: Double) {
         let shape = ModelDescription.projectionShape(p, config: model.config)
         let (rows, cols) = (shape[0], shape[1])
         var w = model.weights(projection: p, layer: layer)
         let rot = try rotation(width: cols)
         rot?.apply(to: &w)
         var quantOptions = QuantizationOptions(bits: bits, groupSize: options.groupSize, apotTerms: options.apotTerms,
-                                               refinementRounds: options.refinementRounds)
+                                               refinementRounds: refinementRounds)
         quantOptions.scaleRefitPasses = options.scaleRefitPasses
         quantOptions.fitKinds = options.fitKinds
         let linear = switch options.objective {
         case .output: try BinaryCodingQuantizer.quantize(weights: w, rows: rows, cols: cols, factor: factor, options: quantOptions)
         case .weight: try BinaryCodingQuantizer.quantize(weights: w, rows: rows, cols: cols, options: quantOptions)
         }
-        let scales = try EncodedScales(encoding: linear, terms: options.apotTerms)
         var deployed = linear.dequantized()
         let error = Self.relativeOutputError(original: w, quantized: deployed, rows: rows, cols: cols,
                                              hessian: factor.dampedHessian)
         rot?.applyInverse(to: &deployed)
-        model.setWeights(deployed, projection: p, layer: layer)
-        return (QuantizedProjection(layer: layer, projection: p, linear: linear, scales: scales), error)
+        return (linear, deployed, error)
     }
 
     /// tr(E H Eᵀ) / tr(W H Wᵀ) with E = W − Ŵ and H the damped Hessian: the output error relative
@@ -177,7 +196,7 @@ public final class Converter {
 
     /// Runs block `layer` over the calibration hidden states `x`, handing `body` each projection
     /// group's input just before the group reads it; the first error stops the pass and is rethrown.
-    private func forEachProjectionInput(ofBlock layer: Int, x: inout [Float], sequences: Int, length: Int,
+    func forEachProjectionInput(ofBlock layer: Int, x: inout [Float], sequences: Int, length: Int,
                                         _ body: (Int, ProjectionInput, UnsafeBufferPointer<Float>) throws -> Void) throws {
         var failure: Error?
         withoutActuallyEscaping(body) { body in
@@ -187,43 +206,6 @@ public final class Converter {
             }
         }
         if let failure { throw failure }
-    }
-
-    /// A full-precision pass computing each projection's sensitivity score.
-    private func sensitivityPass(tokens: [Int], count: Int, length: Int,
-                                 progress: (Progress) -> Void) throws -> [[TensorName.Projection: Double]] {
-        var scores = [[TensorName.Projection: Double]](repeating: [:], count: model.config.layerCount)
-        var x = model.embed(tokens)
-        for l in 0..<model.config.layerCount {
-            try forEachProjectionInput(ofBlock: l, x: &x, sequences: count, length: length) { layer, site, input in
-                let factor = try hessianFactor(site: site, input: input)
-                for p in site.projections {
-                    let shape = ModelDescription.projectionShape(p, config: model.config)
-                    var w = model.weights(projection: p, layer: layer)
-                    try rotation(width: shape[1])?.apply(to: &w)
-                    scores[layer][p] = try LayerSensitivity.score(weights: w, rows: shape[0], cols: shape[1], factor: factor)
-                }
-            }
-            progress(Progress(stage: "sensitivity", done: l + 1, total: model.config.layerCount, detail: ""))
-        }
-        return scores
-    }
-
-    private func allocateBits(scores: [[TensorName.Projection: Double]], target: Double) throws -> [[TensorName.Projection: Int]] {
-        let c = model.config
-        var order: [(Int, TensorName.Projection)] = []
-        var layers: [BitAllocator.Layer] = []
-        for l in 0..<c.layerCount {
-            for p in TensorName.Projection.allCases {
-                let shape = ModelDescription.projectionShape(p, config: c)
-                order.append((l, p))
-                layers.append(BitAllocator.Layer(parameterCount: shape[0] * shape[1], score: scores[l][p]!))
-            }
-        }
-        let allocation = try BitAllocator.allocate(layers, targetAverageBits: target)
-        var result = [[TensorName.Projection: Int]](repeating: [:], count: c.layerCount)
-        for ((l, p), b) in zip(order, allocation.bits) { result[l][p] = b }
-        return result
     }
 }
 

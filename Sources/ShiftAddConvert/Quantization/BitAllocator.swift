@@ -1,88 +1,72 @@
 import ShiftAddBundle
 
-/// Chooses a bit width per layer for a target average counted over parameters.
+/// Chooses each projection's width for a byte budget, minimizing the summed effect on the output.
 ///
-/// Allocations are monotone in the sensitivity score: layers are ranked by score (ties by
-/// index) and each bit level goes to a contiguous run of that ranking, so a layer never gets
-/// fewer bits than a less sensitive one. Among those allocations whose parameter-weighted
-/// average does not exceed the target, the one closest to the target is chosen; ties go to the
-/// smallest modelled error Σ score · 4^(−bits) (quantization noise falls fourfold per bit), then to
-/// the first in enumeration order. All sums are exact, so the result is deterministic.
+/// Each projection offers candidates (a width with its stored bytes and its modelled effect on the
+/// output, the effects of different projections assumed to add). Every projection starts at its
+/// smallest candidate; then, while the budget allows, the upgrade with the largest effect removed
+/// per added byte is taken (from a projection's current candidate to any larger one, so a
+/// candidate that is not worth its bytes alone is still reachable in one step). Upgrades that no
+/// longer fit are skipped, smaller ones may still be taken. Ties go to the earlier projection and
+/// the smaller candidate, so the result is deterministic.
 public enum BitAllocator {
-    public struct Layer: Sendable, Equatable {
-        public let parameterCount: Int
-        public let score: Double
-        public init(parameterCount: Int, score: Double) {
-            self.parameterCount = parameterCount
-            self.score = score
+    public struct Candidate: Sendable, Equatable {
+        public let bits: Int
+        public let bytes: Int
+        public let effect: Double
+        public init(bits: Int, bytes: Int, effect: Double) {
+            self.bits = bits
+            self.bytes = bytes
+            self.effect = effect
         }
     }
 
-    public struct Allocation: Sendable, Equatable {
-        /// Bits per layer, in the input order.
-        public let bits: [Int]
-        /// Σ parameters · bits / Σ parameters.
-        public let averageBits: Double
+    /// The index of the chosen candidate of each projection. `candidates[i]` must be non-empty,
+    /// sorted by bytes (strictly increasing) with finite, non-negative effects. Throws when even
+    /// the smallest candidates exceed `budget`.
+    public static func allocate(_ candidates: [[Candidate]], budget: Int) throws -> [Int] {
+        for c in candidates {
+            guard let first = c.first, first.bytes >= 0,
+                  zip(c, c.dropFirst()).allSatisfy({ $0.bytes < $1.bytes }),
+                  c.allSatisfy({ $0.effect.isFinite && $0.effect >= 0 }) else {
+                throw QuantizationError.invalidArgument("candidates must be sorted by size with finite effects")
+            }
+        }
+        var chosen = [Int](repeating: 0, count: candidates.count)
+        var used = candidates.reduce(0) { $0 + $1[0].bytes }
+        guard used <= budget else {
+            throw QuantizationError.invalidArgument("the smallest widths need \(used) bytes, over the budget of \(budget)")
+        }
+        while true {
+            var best: (projection: Int, candidate: Int, ratio: Double)?
+            for (i, c) in candidates.enumerated() {
+                let now = c[chosen[i]]
+                for k in (chosen[i] + 1)..<c.count where used + c[k].bytes - now.bytes <= budget {
+                    let ratio = (now.effect - c[k].effect) / Double(c[k].bytes - now.bytes)
+                    if ratio >= 0, best == nil || ratio > best!.ratio { best = (i, k, ratio) }
+                }
+            }
+            guard let b = best else { return chosen }
+            used += candidates[b.projection][b.candidate].bytes - candidates[b.projection][chosen[b.projection]].bytes
+            chosen[b.projection] = b.candidate
+        }
     }
 
-    /// `levels`: the allowed widths (distinct, 1...8); `targetAverageBits` must be at least the
-    /// smallest of them.
-    public static func allocate(_ layers: [Layer], targetAverageBits: Double,
-                                levels: [Int] = [2, 3, 4]) throws -> Allocation {
-        let levels = levels.sorted()
-        guard let lowest = levels.first, Set(levels).count == levels.count, levels.allSatisfy({ (1...8).contains($0) }) else {
-            throw QuantizationError.invalidArgument("bit levels \(levels)")
-        }
-        guard targetAverageBits.isFinite, targetAverageBits >= Double(lowest) else {
-            throw QuantizationError.invalidArgument("target \(targetAverageBits) bits below the lowest level \(lowest)")
-        }
-        guard layers.allSatisfy({ $0.parameterCount > 0 && $0.score.isFinite }) else {
-            throw QuantizationError.invalidArgument("layer with no parameters or a non-finite score")
-        }
-        guard !layers.isEmpty else { return Allocation(bits: [], averageBits: 0) }
-
-        let order = layers.indices.sorted { a, b in
-            layers[a].score != layers[b].score ? layers[a].score > layers[b].score : a < b
-        }
-        // Prefix sums over the ranking: parameters and scores of the top k layers.
-        var params = [Int](repeating: 0, count: layers.count + 1)
-        var scores = [Double](repeating: 0, count: layers.count + 1)
-        for (k, i) in order.enumerated() {
-            params[k + 1] = params[k] + layers[i].parameterCount
-            scores[k + 1] = scores[k] + layers[i].score
-        }
-        let total = params[layers.count]
-        let budget = targetAverageBits * Double(total) * (1 + 1e-12)
-        func noise(_ bits: Int) -> Double { Double(sign: .plus, exponent: -2 * bits, significand: 1) }
-
-        // cuts[k] = number of top-ranked layers with at least levels[k + 1] bits (non-increasing).
-        var cuts = [Int](repeating: 0, count: levels.count - 1)
-        var best: (cuts: [Int], used: Int, error: Double)?
-        func search(_ k: Int, _ limit: Int, _ used: Int, _ error: Double) {
-            if k == cuts.count {
-                guard Double(used) <= budget else { return }
-                if let b = best, used < b.used || (used == b.used && error >= b.error) { return }
-                best = (cuts, used, error)
-                return
-            }
-            let step = levels[k + 1] - levels[k]
-            let gain = noise(levels[k + 1]) - noise(levels[k])
-            for c in 0...limit {
-                let u = used + step * params[c]
-                // Deeper levels only add bits: stop once this one alone exceeds the budget.
-                if Double(u) > budget { break }
-                cuts[k] = c
-                search(k + 1, c, u, error + gain * scores[c])
+    /// Kendall's τ-b between two scorings of the same items: 1 when they rank every pair alike.
+    public static func kendallTau(_ a: [Double], _ b: [Double]) -> Double {
+        precondition(a.count == b.count)
+        var concordant = 0.0, discordant = 0.0, tiesA = 0.0, tiesB = 0.0
+        for i in a.indices {
+            for j in a.indices where j > i {
+                let da = (a[i] - a[j]).sign, db = (b[i] - b[j]).sign
+                if a[i] == a[j], b[i] == b[j] { continue }
+                if a[i] == a[j] { tiesA += 1; continue }
+                if b[i] == b[j] { tiesB += 1; continue }
+                if da == db { concordant += 1 } else { discordant += 1 }
             }
         }
-        search(0, layers.count, lowest * total, noise(lowest) * scores[layers.count])
-        guard let chosen = best else {
-            throw QuantizationError.invalidArgument("no allocation fits \(targetAverageBits) bits")
-        }
-        var bits = [Int](repeating: lowest, count: layers.count)
-        for (k, cut) in chosen.cuts.enumerated() {
-            for position in 0..<cut { bits[order[position]] = levels[k + 1] }
-        }
-        return Allocation(bits: bits, averageBits: Double(chosen.used) / Double(total))
+        let n0 = concordant + discordant
+        let denominator = ((n0 + tiesA) * (n0 + tiesB)).squareRoot()
+        return denominator > 0 ? (concordant - discordant) / denominator : 0
     }
 }

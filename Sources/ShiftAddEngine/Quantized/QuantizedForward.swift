@@ -93,18 +93,13 @@ extension QuantizedModel {
         return logits
     }
 
-    /// Embedding rows as fp32, [tokens][dim]: the fp16 rows, or the int8 head's when tied.
+    /// Embedding rows as fp32, [tokens][dim]: the int8 rows dequantized and rotated back.
     func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) {
         let dim = config.dim
         for (row, t) in tokens.enumerated() {
             precondition(t >= 0 && t < config.vocabSize, "token id \(t) out of range")
-            if let embedding {
-                let src = embedding + t * dim
-                for d in 0..<dim { x[row * dim + d] = sa_half_to_float(src[d]) }
-            } else {
-                let status = sa_i8_head_row(head, Int32(t), x + row * dim)
-                precondition(status == SA_OK.rawValue, "embedding row")
-            }
+            let status = sa_i8_head_row(embedding ?? head, Int32(t), x + row * dim)
+            precondition(status == SA_OK.rawValue, "embedding row")
         }
     }
 

@@ -16,11 +16,11 @@ public final class QuantizedModel {
     let pool: OpaquePointer
     let blocks: [QuantizedBlock]
     let outputNorm: [Float]
-    /// The output head in int8, quantized from the bundle's fp16 rows at load.
+    /// The output head: the bundle's int8 rows.
     let head: OpaquePointer
-    /// fp16 embedding rows in the bundle's memory; nil when the embedding is tied to the head,
-    /// whose int8 rows then serve as the embedding too.
-    let embedding: UnsafePointer<UInt16>?
+    /// The token embedding's int8 rows when untied; nil when tied to the head, whose rows then
+    /// serve as the embedding too.
+    let embedding: OpaquePointer?
     /// Input rotations by width; empty when the bundle was converted without rotation.
     let rotations: [Int: [Float]]
     let rotationBlock: Int
@@ -48,10 +48,16 @@ public final class QuantizedModel {
         do {
             for l in 0..<c.layerCount { built.append(try QuantizedBlock(bundle: bundle, layer: l)) }
             outputNorm = try bundle.floats(TensorName.outputNorm, shape: [c.dim])
-            let e = try bundle.bytes(TensorName.tokenEmbedding, dtype: .f16, shape: [c.vocabSize, c.dim])
-            embedding = c.tiedEmbeddings ? nil : e.baseAddress!.assumingMemoryBound(to: UInt16.self)
-            let rows = c.tiedEmbeddings ? e : try bundle.bytes(TensorName.output, dtype: .f16, shape: [c.vocabSize, c.dim])
-            head = try Self.int8Head(rows.bindMemory(to: UInt16.self), rows: c.vocabSize, cols: c.dim)
+            func vocabulary(_ name: String) throws -> OpaquePointer {
+                try BundleVocabularyRows(bundle: bundle, name: name, rows: c.vocabSize, cols: c.dim).makeHead(file: bundle.path)
+            }
+            head = try vocabulary(c.tiedEmbeddings ? TensorName.tokenEmbedding : TensorName.output)
+            do {
+                embedding = c.tiedEmbeddings ? nil : try vocabulary(TensorName.tokenEmbedding)
+            } catch {
+                sa_i8_head_free(head)
+                throw error
+            }
         } catch {
             built.forEach { $0.free() }
             sa_threadpool_free(pool)
@@ -69,6 +75,7 @@ public final class QuantizedModel {
             guard let t = sa_lut_create(Int32(maxBatchTokens), Int32(w), Int32(q.groupSize), -1, &err) else {
                 tables.values.forEach { sa_lut_free($0) }
                 sa_i8_head_free(head)
+                sa_i8_head_free(embedding)
                 blocks.forEach { $0.free() }
                 sa_threadpool_free(pool)
                 throw EngineError.kernel("lookup table for width \(w)", status: err)
@@ -90,32 +97,16 @@ public final class QuantizedModel {
         self.sines = sines
     }
 
-    /// Seed of the head's rotation signs (any fixed value: the rotation only has to match between
-    /// the rows, quantized at load, and the tokens).
-    static let headRotationSeed: UInt64 = 0x6865_6164
-
-    private static func int8Head(_ w: UnsafeBufferPointer<UInt16>, rows: Int, cols: Int) throws -> OpaquePointer {
-        var err: Int32 = 0
-        guard let head = sa_i8_head_create(Int32(rows), Int32(cols), headRotationSeed, &err) else {
-            throw EngineError.kernel("int8 output head", status: err)
-        }
-        let status = sa_i8_head_quantize(head, w.baseAddress!, 0, Int32(rows))
-        guard status == SA_OK.rawValue else {
-            sa_i8_head_free(head)
-            throw EngineError.kernel("int8 output head", status: status)
-        }
-        return head
-    }
-
-    /// Hands back the bundle memory of every tensor the model has copied into its own layout (all
-    /// but an untied fp16 embedding, read in place), so the weights are not held twice. The bundle
-    /// must not be read for those tensors afterwards (another engine on it would fail to load).
+    /// Hands back the bundle memory of every tensor (the model has copied all of them into its own
+    /// layout), so the weights are not held twice. The bundle must not be read afterwards (another
+    /// engine on it would fail to load).
     public func releaseBundleCopies() {
-        bundle.release(bundle.manifest.tensors.map(\.name).filter { $0 != TensorName.tokenEmbedding || embedding == nil })
+        bundle.release(bundle.manifest.tensors.map(\.name))
     }
 
     deinit {
         sa_i8_head_free(head)
+        sa_i8_head_free(embedding)
         blocks.forEach { $0.free() }
         tables.values.forEach { sa_lut_free($0) }
         sa_threadpool_free(pool)
@@ -132,9 +123,11 @@ public final class QuantizedModel {
         PagedKVCache.bytesPerBlock(layers: config.layerCount, kvDim: config.kvDim, blockSize: blockSize)
     }
 
-    /// Bytes of kernel-native weights, the int8 head and tables the model holds beyond the bundle.
+    /// Bytes of kernel-native weights, the int8 head and embedding and tables the model holds
+    /// beyond the bundle.
     public var nativeBytes: Int {
         blocks.reduce(0) { $0 + $1.nativeBytes } + tables.values.reduce(0) { $0 + sa_lut_bytes($1) } + sa_i8_head_bytes(head)
+            + sa_i8_head_bytes(embedding)
     }
 }
 
