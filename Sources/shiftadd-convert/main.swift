@@ -14,6 +14,7 @@ let spec = CommandSpec(
         .init("bits", value: "B", help: "Bit planes per weight for every projection: 1 to 4 (default 3 unless --avg-bits or --max-bytes)"),
         .init("avg-bits", value: "A", help: "Stored bits per projection weight (planes and scales), 1.2 to 5; widths of 1-4 planes per projection chosen by measured effect"),
         .init("max-bytes", value: "N", help: "Largest file size in bytes; widths of 1-4 planes per projection chosen by measured effect"),
+        .init("effects", value: "FILE", help: "With --avg-bits/--max-bytes: reuse the effects measured into FILE by an earlier conversion of the same model and options, or measure and write them there"),
         .init("group-size", value: "G", default: "64", help: "Inputs sharing one set of scales (32-256; a row's last group may be shorter)"),
         .init("apot-terms", value: "K", default: "3", help: "Signed powers of two per scale (1-4)"),
         .init("rotate", value: "KIND", default: "hadamard", help: "Input rotation: hadamard (randomized block Walsh-Hadamard, adds only) or none"),
@@ -50,6 +51,7 @@ func options(from a: ParsedArguments) throws -> ConversionOptions {
     if let b = try a.int("bits", range: ConversionOptions.allocationWidths) { o.bits = .uniform(b) }
     if let avg = try a.double("avg-bits", range: 1.2...5) { o.bits = .average(avg) }
     if let n = try a.int("max-bytes", range: 1...Int(Int32.max) * 64) { o.bits = .maxBytes(n) }
+    o.effectsFile = a.string("effects")
     o.groupSize = try a.int("group-size", range: 32...256)!
     o.apotTerms = try a.int("apot-terms", range: 1...4)!
     switch a.string("rotate")! {

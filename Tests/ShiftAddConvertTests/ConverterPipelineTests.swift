@@ -197,6 +197,32 @@ func relativeError(_ got: [Float], _ reference: [Float]) -> Double {
         #expect(planes.last! == 4)
     }
 
+    /// Effects measured into a file are reused by a conversion of the same model and options at
+    /// another size, which then gives the same bytes as measuring again; other options measure anew.
+    @Test func effectsFileIsReusedOnlyUnderTheSameKey() throws {
+        let source = try TinyConversion.source()
+        let path = temporaryPath("effects.json")
+        try? FileManager.default.removeItem(atPath: path)
+        func convert(_ bits: ConversionOptions.Bits, seed: UInt64 = 3) throws -> (bytes: [UInt8], stages: [String]) {
+            var o = TinyConversion.options(bits: bits)
+            o.seed = seed
+            o.effectsFile = path
+            let converter = try Converter(source: source, options: o)
+            var details: [String] = []
+            let writer = try converter.convert { if $0.stage == "measure" { details.append($0.detail) } }
+            return (try writer.serialized(), details)
+        }
+        let first = try convert(.average(2.4))
+        #expect(!first.stages.contains { $0.hasPrefix("effects read from") })
+        #expect(FileManager.default.fileExists(atPath: path))
+        let again = try convert(.average(3.1))
+        #expect(again.stages == ["effects read from \(path)"])
+        let fresh = try TinyConversion.convert(source, TinyConversion.options(bits: .average(3.1))).0.serialized()
+        #expect(again.bytes == fresh)
+        let otherSeed = try convert(.average(3.1), seed: 4)
+        #expect(!otherSeed.stages.contains { $0.hasPrefix("effects read from") })
+    }
+
     @Test func fourBitsGiveLowerOutputErrorThanTwo() throws {
         let source = try TinyConversion.source()
         let two = try TinyConversion.convert(source, TinyConversion.options(bits: .uniform(2))).1

@@ -32,6 +32,10 @@ public struct ConversionOptions: Sendable, Equatable {
     }
 
     public var bits: Bits = .uniform(3)
+    /// A file of measured effects (`--effects`): read when it holds a measurement of the same
+    /// checkpoint and options, else measured and written there. Conversions of one model at several
+    /// sizes measure once.
+    public var effectsFile: String?
     public var groupSize = 64
     public var apotTerms = 3
     /// Randomized block Walsh–Hadamard rotation of each projection's input space.

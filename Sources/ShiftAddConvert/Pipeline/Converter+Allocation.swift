@@ -117,6 +117,46 @@ extension Converter {
         return measured
     }
 
+    /// What measured effects depend on: the checkpoint, every option but the size target, and the
+    /// probe's settings. A file of effects is reused only under the same key.
+    func effectsKey() throws -> [String: String] {
+        var key = options.recorded.filter { !["bits", "avg-bits", "max-bytes"].contains($0.key) }
+        key["source-sha256"] = try SourceDigest.sha256(path: source.path)
+        key["probe"] = "\(Self.probeSequences)x\(Self.probeLength) tokens, \(Self.probeWidth) planes, \(Self.probeRefinementRounds) rounds"
+        return key
+    }
+
+    private struct EffectsFile: Codable {
+        var key: [String: String]
+        /// Per projection in conversion order: measured effect and sensitivity score.
+        var effects: [[Double]]
+    }
+
+    /// The effects in `path` when it holds a measurement under the same key, else nil.
+    func loadEffects(path: String) throws -> [[TensorName.Projection: (effect: Double, sensitivity: Double)]]? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let file = try? JSONDecoder().decode(EffectsFile.self, from: data), file.key == (try effectsKey()) else { return nil }
+        let list = projectionList
+        guard file.effects.count == list.count, file.effects.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isFinite) }) else { return nil }
+        var measured = [[TensorName.Projection: (effect: Double, sensitivity: Double)]](repeating: [:], count: model.config.layerCount)
+        for (e, v) in zip(list, file.effects) { measured[e.layer][e.projection] = (max(0, v[0]), v[1]) }
+        return measured
+    }
+
+    func saveEffects(_ measured: [[TensorName.Projection: (effect: Double, sensitivity: Double)]], path: String) throws {
+        let file = EffectsFile(key: try effectsKey(), effects: projectionList.map { e in
+            let m = measured[e.layer][e.projection]!
+            return [m.effect, m.sensitivity]
+        })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            try encoder.encode(file).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ConversionError.invalidOption("--effects \(path): cannot write: \(error.localizedDescription)")
+        }
+    }
+
     /// Widths for `budget` bytes of projection tensors. The effect at width b is modelled from the
     /// one measured at `probeWidth` as falling fourfold per added bit plane (the quantization
     /// error's energy halves in amplitude per plane).

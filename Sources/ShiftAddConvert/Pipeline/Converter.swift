@@ -68,7 +68,13 @@ public final class Converter {
         if case let .uniform(b) = options.bits {
             for l in 0..<c.layerCount { for p in TensorName.Projection.allCases { bitsByLayer[l][p] = b } }
         } else {
-            measured = try measureEffects(calibration: calibration, progress: progress)
+            if let path = options.effectsFile, let saved = try loadEffects(path: path) {
+                progress(Progress(stage: "measure", done: c.layerCount, total: c.layerCount, detail: "effects read from \(path)"))
+                measured = saved
+            } else {
+                measured = try measureEffects(calibration: calibration, progress: progress)
+                if let path = options.effectsFile { try saveEffects(measured, path: path) }
+            }
             bitsByLayer = try allocateBits(effects: measured.map { $0.mapValues(\.effect) }, budget: budget!)
         }
 
