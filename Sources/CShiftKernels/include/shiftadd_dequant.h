@@ -14,10 +14,16 @@ typedef enum {
     SA_TYPE_F16 = 1,
     SA_TYPE_Q4_0 = 2,
     SA_TYPE_Q4_1 = 3,
+    SA_TYPE_Q5_0 = 6,
+    SA_TYPE_Q5_1 = 7,
     SA_TYPE_Q8_0 = 8,
+    SA_TYPE_Q2_K = 10,
+    SA_TYPE_Q3_K = 11,
     SA_TYPE_Q4_K = 12,
     SA_TYPE_Q5_K = 13,
     SA_TYPE_Q6_K = 14,
+    SA_TYPE_IQ4_NL = 20,
+    SA_TYPE_IQ4_XS = 23,
     SA_TYPE_BF16 = 30
 } sa_tensor_type;
 
