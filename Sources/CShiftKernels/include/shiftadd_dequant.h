@@ -34,6 +34,11 @@ size_t sa_type_block_bytes(int type);
 /* Decodes `count` elements of `type` from `src` into `dst`.
  * `count` must be a multiple of the type's block size and `src` must hold
  * count / block_elements * block_bytes bytes; the caller owns both buffers.
+ * Every block type decodes as value = scale * quant (minus or plus a block minimum where the type
+ * has one), with the scale, quant and level formulas of ggml's reference decoder, evaluated in
+ * float32 in the reference's order without fused multiply-adds: results equal the `gguf` Python
+ * package's bit for bit.
+ * Keeps no state: safe to call from any number of threads at once.
  * Returns 0, or -1 for an unknown type or a count that is not a whole number of blocks. */
 int sa_dequantize(int type, const void *src, float *dst, size_t count);
 
