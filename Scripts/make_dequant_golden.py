@@ -9,8 +9,9 @@ from gguf import GGMLQuantizationType as T, quants
 
 rng = np.random.default_rng(7)
 layout = {  # type: (block bytes, [offsets of fp16 scale fields])
-    T.Q8_0: (34, [0]), T.Q4_0: (18, [0]), T.Q4_1: (20, [0, 2]),
-    T.Q4_K: (144, [0, 2]), T.Q5_K: (176, [0, 2]), T.Q6_K: (210, [208]),
+    T.Q8_0: (34, [0]), T.Q4_0: (18, [0]), T.Q4_1: (20, [0, 2]), T.Q5_0: (22, [0]), T.Q5_1: (24, [0, 2]),
+    T.IQ4_NL: (18, [0]), T.Q2_K: (84, [80, 82]), T.Q3_K: (110, [108]), T.Q4_K: (144, [0, 2]),
+    T.Q5_K: (176, [0, 2]), T.Q6_K: (210, [208]), T.IQ4_XS: (136, [0]),
 }
 cases = []
 for qtype, (size, scale_offsets) in layout.items():
@@ -22,8 +23,11 @@ for qtype, (size, scale_offsets) in layout.items():
     values = quants.dequantize(np.frombuffer(bytes(raw), dtype=np.uint8), qtype).astype(np.float32)
     cases.append({"type": int(qtype), "name": qtype.name, "data": base64.b64encode(bytes(raw)).decode(),
                   "expected": [float(v) for v in values.ravel()]})
-for name, qtype, dtype in (("F16", T.F16, np.float16), ("BF16", T.BF16, None)):
-    if dtype is np.float16:
+for name, qtype, dtype in (("F32", T.F32, np.float32), ("F16", T.F16, np.float16), ("BF16", T.BF16, None)):
+    if dtype is np.float32:
+        exp = rng.normal(0, 3, 64).astype(np.float32)
+        raw = exp.tobytes()
+    elif dtype is np.float16:
         vals = rng.normal(0, 3, 64).astype(np.float16)
         raw = vals.tobytes()
         exp = vals.astype(np.float32)

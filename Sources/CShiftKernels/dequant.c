@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+/* Results must match the reference decoder bit for bit: a fused multiply-add rounds once where
+ * the reference rounds the product and the sum separately. */
+#pragma STDC FP_CONTRACT OFF
+
 float sa_half_to_float(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1fu;
@@ -65,11 +69,20 @@ static float bf16_to_float(uint16_t b) {
 
 static uint16_t read_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
+static uint32_t read_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* The 16 levels of IQ4_NL and IQ4_XS quants, fixed by the format (ggml's kvalues_iq4nl). */
+static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
 size_t sa_type_block_elements(int type) {
     switch (type) {
     case SA_TYPE_F32: case SA_TYPE_F16: case SA_TYPE_BF16: return 1;
-    case SA_TYPE_Q4_0: case SA_TYPE_Q4_1: case SA_TYPE_Q8_0: return 32;
-    case SA_TYPE_Q4_K: case SA_TYPE_Q5_K: case SA_TYPE_Q6_K: return 256;
+    case SA_TYPE_Q4_0: case SA_TYPE_Q4_1: case SA_TYPE_Q5_0: case SA_TYPE_Q5_1: case SA_TYPE_Q8_0:
+    case SA_TYPE_IQ4_NL: return 32;
+    case SA_TYPE_Q2_K: case SA_TYPE_Q3_K: case SA_TYPE_Q4_K: case SA_TYPE_Q5_K: case SA_TYPE_Q6_K:
+    case SA_TYPE_IQ4_XS: return 256;
     default: return 0;
     }
 }
@@ -80,11 +93,75 @@ size_t sa_type_block_bytes(int type) {
     case SA_TYPE_F16: case SA_TYPE_BF16: return 2;
     case SA_TYPE_Q4_0: return 18;
     case SA_TYPE_Q4_1: return 20;
+    case SA_TYPE_Q5_0: return 22;
+    case SA_TYPE_Q5_1: return 24;
     case SA_TYPE_Q8_0: return 34;
+    case SA_TYPE_IQ4_NL: return 18;
+    case SA_TYPE_Q2_K: return 84;
+    case SA_TYPE_Q3_K: return 110;
     case SA_TYPE_Q4_K: return 144;
     case SA_TYPE_Q5_K: return 176;
     case SA_TYPE_Q6_K: return 210;
+    case SA_TYPE_IQ4_XS: return 136;
     default: return 0;
+    }
+}
+
+/* Q2_K: 16 scale bytes (low nibble scale, high nibble min of each 16-element group), 64 bytes
+ * of 2-bit quants, fp16 d, fp16 dmin. Byte l of each 32-byte half holds, from its low bits up,
+ * elements l, l + 32, l + 64 and l + 96 of that half. */
+static void dequant_q2_k(const uint8_t *b, float *y) {
+    const uint8_t *scales = b;
+    const uint8_t *q = b + 16;
+    const float d = sa_half_to_float(read_u16(b + 80));
+    const float dmin = sa_half_to_float(read_u16(b + 82));
+    for (int i = 0; i < 256; i++) {
+        const int half = i / 128, shift = 2 * ((i % 128) / 32), l = i % 32;
+        const uint8_t sc = scales[i / 16];
+        const float dl = d * (float)(sc & 0xf), ml = dmin * (float)(sc >> 4);
+        y[i] = dl * (float)((q[half * 32 + l] >> shift) & 3) - ml;
+    }
+}
+
+/* Q3_K: 32 bytes of high bits (bit i / 32 of byte i % 32; a clear bit subtracts 4), 64 bytes of
+ * low 2-bit quants laid out as in Q2_K, 12 bytes of sixteen 6-bit scales (low nibbles in bytes
+ * 0-7, first the low halves then the high halves; high 2-bit pairs in bytes 8-11), fp16 d.
+ * value = d * (scale - 32) * (low - (high ? 0 : 4)). */
+static void dequant_q3_k(const uint8_t *b, float *y) {
+    const uint8_t *hmask = b;
+    const uint8_t *q = b + 32;
+    const uint8_t *packed = b + 96;
+    const float d = sa_half_to_float(read_u16(b + 108));
+    float dl[16];
+    for (int j = 0; j < 16; j++) {
+        const int low = (packed[j % 8] >> (4 * (j / 8))) & 0xf;
+        const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+        dl[j] = d * (float)((low | (high << 4)) - 32);
+    }
+    for (int i = 0; i < 256; i++) {
+        const int half = i / 128, shift = 2 * ((i % 128) / 32), l = i % 32;
+        const int low = (q[half * 32 + l] >> shift) & 3;
+        const int high = (hmask[l] >> (i / 32)) & 1;
+        y[i] = dl[i / 16] * (float)(low - (high ? 0 : 4));
+    }
+}
+
+/* IQ4_XS: fp16 d, 16 bits of high scale pairs, 4 bytes of low scale nibbles, then per 32-element
+ * group 16 bytes of 4-bit indices into iq4_levels (low nibbles first, then high nibbles).
+ * value = d * (scale - 32) * iq4_levels[index]. */
+static void dequant_iq4_xs(const uint8_t *b, float *y) {
+    const float d = sa_half_to_float(read_u16(b));
+    const uint16_t scales_high = read_u16(b + 2);
+    const uint8_t *scales_low = b + 4;
+    const uint8_t *q = b + 8;
+    for (int g = 0; g < 8; g++, q += 16, y += 32) {
+        const int low = (scales_low[g / 2] >> (4 * (g % 2))) & 0xf;
+        const int high = (scales_high >> (2 * g)) & 3;
+        const float dl = d * (float)((low | (high << 4)) - 32);
+        for (int j = 0; j < 16; j++) {
+            y[j] = dl * (float)iq4_levels[q[j] & 0xf];
+            y[j + 16] = dl * (float)iq4_levels[q[j] >> 4];
+        }
     }
 }
 
@@ -205,9 +282,43 @@ int sa_dequantize(int type, const void *src, float *dst, size_t count) {
             }
             break;
         }
+        case SA_TYPE_Q5_0: {
+            /* fp16 d, 32 fifth bits (bit j for element j), then nibbles as in Q4_0. */
+            const float d = sa_half_to_float(read_u16(s));
+            const uint32_t qh = read_u32(s + 2);
+            const uint8_t *q = s + 6;
+            for (int j = 0; j < 16; j++) {
+                dst[j] = d * (float)((int)((q[j] & 0xf) | (((qh >> j) & 1) << 4)) - 16);
+                dst[j + 16] = d * (float)((int)((q[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
+            }
+            break;
+        }
+        case SA_TYPE_Q5_1: {
+            const float d = sa_half_to_float(read_u16(s));
+            const float m = sa_half_to_float(read_u16(s + 2));
+            const uint32_t qh = read_u32(s + 4);
+            const uint8_t *q = s + 8;
+            for (int j = 0; j < 16; j++) {
+                dst[j] = d * (float)((q[j] & 0xf) | (((qh >> j) & 1) << 4)) + m;
+                dst[j + 16] = d * (float)((q[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) + m;
+            }
+            break;
+        }
+        case SA_TYPE_IQ4_NL: {
+            const float d = sa_half_to_float(read_u16(s));
+            const uint8_t *q = s + 2;
+            for (int j = 0; j < 16; j++) {
+                dst[j] = d * (float)iq4_levels[q[j] & 0xf];
+                dst[j + 16] = d * (float)iq4_levels[q[j] >> 4];
+            }
+            break;
+        }
+        case SA_TYPE_Q2_K: dequant_q2_k(s, dst); break;
+        case SA_TYPE_Q3_K: dequant_q3_k(s, dst); break;
         case SA_TYPE_Q4_K: dequant_q4_k(s, dst); break;
         case SA_TYPE_Q5_K: dequant_q5_k(s, dst); break;
         case SA_TYPE_Q6_K: dequant_q6_k(s, dst); break;
+        case SA_TYPE_IQ4_XS: dequant_iq4_xs(s, dst); break;
         default: return -1;
         }
     }

@@ -2,7 +2,8 @@ import CShiftKernels
 
 /// Storage type of a checkpoint tensor (GGUF numbering).
 public enum TensorType: Int, Codable, Sendable, CaseIterable {
-    case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 8, q4_K = 12, q5_K = 13, q6_K = 14, bf16 = 30
+    case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8
+    case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, iq4_NL = 20, iq4_XS = 23, bf16 = 30
 
     public var name: String {
         switch self {
@@ -11,10 +12,16 @@ public enum TensorType: Int, Codable, Sendable, CaseIterable {
         case .bf16: "BF16"
         case .q4_0: "Q4_0"
         case .q4_1: "Q4_1"
+        case .q5_0: "Q5_0"
+        case .q5_1: "Q5_1"
         case .q8_0: "Q8_0"
+        case .q2_K: "Q2_K"
+        case .q3_K: "Q3_K"
         case .q4_K: "Q4_K"
         case .q5_K: "Q5_K"
         case .q6_K: "Q6_K"
+        case .iq4_NL: "IQ4_NL"
+        case .iq4_XS: "IQ4_XS"
         }
     }
 

@@ -4,17 +4,25 @@ import ShiftAddCommandLine
 import ShiftAddModel
 
 /// `shiftadd inspect`: what a bundle holds: per-layer bits, effective bits per weight, sizes.
+/// With `--dequantize`, the tensors of a GGUF checkpoint as the readers decode them, so that the
+/// decoding can be compared with other implementations (Scripts/check_gguf_dequant.py).
 enum InspectCommand: CLICommand {
     static let spec = CommandSpec(
         name: "inspect", summary: "Summarize a weight bundle's manifest",
-        usage: "shiftadd inspect BUNDLE [--layers] [--json]",
+        usage: "shiftadd inspect BUNDLE [--layers] [--json]\n       shiftadd inspect CHECKPOINT.gguf --dequantize DIR",
         options: [
             .init("layers", help: "List every projection with its bits"),
             .init("json", help: "Print one JSON object"),
+            .init("dequantize", value: "DIR",
+                  help: "Decode every tensor of a GGUF file to DIR/NAME.f32: little-endian fp32, outermost dimension first"),
         ])
 
     static func run(_ a: ParsedArguments) throws {
         guard let path = a.positionals.first else { throw ArgumentError.missingRequired("BUNDLE") }
+        if let directory = a.string("dequantize") {
+            try dequantize(GGUFFile(path: path), into: directory)
+            return
+        }
         let bundle = try WeightBundle(path: path)
         let m = bundle.manifest
         let q = m.quantization
@@ -50,6 +58,22 @@ enum InspectCommand: CLICommand {
         if try a.flag("layers") {
             for l in q.layers { print("  \(l.name)  \(l.rows)x\(l.cols)  \(l.bits) bits" + (l.sensitivity.map { String(format: "  sensitivity %.4g", $0) } ?? "")) }
         }
+    }
+
+    private static func dequantize(_ gguf: GGUFFile, into directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var values = 0
+        for tensor in gguf.tensors {
+            // Names come from the file: one that is not a plain file name must not pick the output path.
+            guard !tensor.name.isEmpty, !tensor.name.contains("/"), tensor.name != ".", tensor.name != ".." else {
+                throw CLIError("\(gguf.file.path): tensor name '\(tensor.name)' is not usable as a file name")
+            }
+            let floats = tensor.floats()
+            let data = floats.withUnsafeBytes { Data($0) } // fp32 in memory is little-endian on every supported CPU
+            try data.write(to: URL(fileURLWithPath: directory).appendingPathComponent(tensor.name + ".f32"))
+            values += floats.count
+        }
+        print("\(gguf.tensors.count) tensors, \(values) values written to \(directory)")
     }
 }
 

@@ -86,11 +86,28 @@ import Testing
 
     @Test func namesAnUnsupportedTensorType() throws {
         var b = GGUFBuilder.tinyModel()
-        b.tensors[3].type = 11 // Q3_K
-        let path = temporaryPath("q3k.gguf")
+        b.tensors[3].type = 16 // IQ2_XXS
+        let path = temporaryPath("iq2xxs.gguf")
         try b.write(to: path)
-        #expect(throws: ModelError.unsupportedTensorType(file: path, tensor: b.tensors[3].name, type: "Q3_K (11)")) {
+        #expect(throws: ModelError.unsupportedTensorType(file: path, tensor: b.tensors[3].name, type: "IQ2_XXS (16)")) {
             try GGUFReader.read(path: path)
+        }
+    }
+
+    @Test func sizesEveryDecodableTypeAndNamesItInRowErrors() throws {
+        for type in TensorType.allCases {
+            var b = GGUFBuilder()
+            b.tensors.append(("x", [2 * type.blockElements, 3], UInt32(type.rawValue), [UInt8](repeating: 0, count: 6 * type.blockBytes)))
+            let path = temporaryPath("type\(type.rawValue).gguf")
+            try b.write(to: path)
+            let tensor = try #require(try GGUFFile(path: path).tensors.first)
+            #expect(tensor.type == type && tensor.shape == [3, 2 * type.blockElements] && tensor.byteCount == 6 * type.blockBytes)
+            guard type.blockElements > 1 else { continue }
+            b.tensors[0].ne = [type.blockElements / 2, 12]
+            try b.write(to: path)
+            #expect(throws: ModelError.malformed(file: path, reason: "tensor 'x' row of \(type.blockElements / 2) is not a whole number of \(type.name) blocks")) {
+                try GGUFFile(path: path)
+            }
         }
     }
 
