@@ -38,7 +38,14 @@ enum InspectCommand: CLICommand {
                 "bits_histogram": Dictionary(uniqueKeysWithValues: summary.histogram.map { ("\($0.key)", $0.value) }),
                 "source_sha256": m.provenance.sourceSHA256, "options": m.provenance.options,
             ]
-            if try a.flag("layers") { object["layers"] = q.layers.map { ["name": $0.name, "bits": $0.bits] } }
+            if try a.flag("layers") {
+                object["layers"] = q.layers.map { l -> [String: Any] in
+                    var o: [String: Any] = ["name": l.name, "bits": l.bits]
+                    if let e = l.effect { o["effect"] = e }
+                    if let s = l.sensitivity { o["sensitivity"] = s }
+                    return o
+                }
+            }
             try printJSON(object)
             return
         }
@@ -56,7 +63,10 @@ enum InspectCommand: CLICommand {
         print("bit widths      " + summary.histogram.sorted { $0.key < $1.key }.map { "\($0.key)-bit: \($0.value) layers" }.joined(separator: ", "))
         print("converter       \(m.provenance.converterVersion), " + m.provenance.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         if try a.flag("layers") {
-            for l in q.layers { print("  \(l.name)  \(l.rows)x\(l.cols)  \(l.bits) bits" + (l.sensitivity.map { String(format: "  sensitivity %.4g", $0) } ?? "")) }
+            for l in q.layers {
+                print("  \(l.name)  \(l.rows)x\(l.cols)  \(l.bits) bits" + (l.effect.map { String(format: "  effect %.4g", $0) } ?? "")
+                      + (l.sensitivity.map { String(format: "  sensitivity %.4g", $0) } ?? ""))
+            }
         }
     }
 
