@@ -37,6 +37,7 @@ help:
 	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
 	@echo "make bench-llamacpp  llama.cpp's batch-1 decode on the same GGUF (builds llama-cpp-python into a venv once)"
 	@echo "make ablation  the converter ablation of Docs/converter.md (ABLATION_PRESET fast or default; needs EVAL_TEXT)"
+	@echo "make pareto  file size against perplexity and decode speed, bundles beside llama.cpp's quantizations (PARETO_*)"
 	@echo "make fuzz   each fuzz target for FUZZ_SECONDS (default 60); make test-sanitize: tests under sanitizers"
 	@echo "make soak   SOAK_SECONDS (default 1800) of mixed load on the server; checks memory, descriptors, metrics"
 	@echo "make faults fault injection against the server and converter (root for a tmpfs); .build/faults/summary.json"
@@ -117,10 +118,13 @@ bench: build model $(call BENCH_BUNDLE,2) $(call BENCH_BUNDLE,3) $(call BENCH_BU
 # llama.cpp as a benchmark peer (never a dependency): PyPI's llama-cpp-python built for this CPU in
 # a virtual environment beside the model cache.
 LLAMACPP_VENV ?= $(MODEL_DIR)/../llamacpp-venv
-bench-llamacpp: model
+.PHONY: llamacpp-venv
+llamacpp-venv:
 	test -x "$(LLAMACPP_VENV)/bin/python" || python3 -m venv "$(LLAMACPP_VENV)"
 	"$(LLAMACPP_VENV)/bin/python" -c 'import llama_cpp' 2>/dev/null || \
 	  CMAKE_ARGS="-DGGML_NATIVE=ON" "$(LLAMACPP_VENV)/bin/pip" install --no-cache-dir llama-cpp-python==0.3.36
+
+bench-llamacpp: model llamacpp-venv
 	"$(LLAMACPP_VENV)/bin/python" Scripts/bench_llamacpp.py "$(MODEL)" $(BENCH_THREADS) 5
 
 # One conversion per row, each evaluated on the first 16,384 tokens of EVAL_TEXT (wikitext-2 test).
@@ -128,6 +132,33 @@ ABLATION_PRESET ?= fast
 EVAL_TEXT ?= ../shared/data/wikitext-2-raw/wiki.test.raw
 ablation: build model
 	Scripts/ablation.sh "$(BIN)" "$(MODEL)" "$(EVAL_TEXT)" .build/ablation $(ABLATION_PRESET)
+
+# File size against perplexity (Docs/benchmarks.md): llama.cpp's quantizations of the default model
+# (cached beside it) and bundles of sizes up to each smaller llama.cpp file's, up to PARETO_MAX_BYTES,
+# and of PARETO_BITS bits (cached in .build/pareto/bundles/), each with batch-1 decode speed.
+# PARETO_PRESET fast by default: one default-preset conversion takes about 10 minutes on 2 cores.
+PARETO_TYPES ?= Q4_K_M Q4_0 Q3_K_M Q3_K_S Q2_K
+PARETO_MAX_BYTES ?= 60000000 70000000 80000000
+PARETO_MATCH_LLAMACPP ?= 1
+PARETO_BITS ?= 3
+PARETO_PRESET ?= fast
+PARETO_TOKENS ?= 16384
+PARETO_REPEAT ?= 3
+PARETO_PLOT ?= Docs/pareto.png
+# Plots for `make pareto`, in the same environment as the openai client.
+MATPLOTLIB_VERSION := 3.11.2
+MATPLOTLIB := $(VENV)/.matplotlib-$(MATPLOTLIB_VERSION)
+$(MATPLOTLIB): | $(VENV)/bin/python
+	"$(VENV)/bin/pip" install -q "matplotlib==$(MATPLOTLIB_VERSION)"
+	touch "$@"
+
+.PHONY: pareto
+pareto: build model llamacpp-venv $(MATPLOTLIB)
+	"$(VENV)/bin/python" Scripts/pareto.py --bin $(BIN) --model "$(MODEL)" --text "$(EVAL_TEXT)" --out .build/pareto \
+	  --plot "$(PARETO_PLOT)" --llamacpp-python "$(LLAMACPP_VENV)/bin/python" --llamacpp-types $(PARETO_TYPES) \
+	  --max-bytes $(PARETO_MAX_BYTES) --match-llamacpp $(PARETO_MATCH_LLAMACPP) --bits $(PARETO_BITS) \
+	  --preset $(PARETO_PRESET) --tokens $(PARETO_TOKENS) --threads $(BENCH_THREADS) --convert-threads $(THREADS) \
+	  --repeat $(PARETO_REPEAT)
 
 bench-http: build model $(call BENCH_BUNDLE,3)
 	Scripts/bench-http.sh "$(BIN)/shiftadd" "$(call BENCH_BUNDLE,3)" 2000

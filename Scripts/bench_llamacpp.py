@@ -5,6 +5,7 @@ PyPI's llama-cpp-python (built from source for this CPU by `make bench-llamacpp`
 Protocol of ../shared/notes/reference-numbers.md: a 15-token prompt, then 128 tokens decoded one
 `eval` call at a time with greedy sampling; median and range over the repeats.
 Usage: bench_llamacpp.py MODEL.gguf THREADS REPEATS
+Scripts/llamacpp_peer.py imports `decode_figures` for `make pareto`.
 """
 
 import statistics
@@ -28,14 +29,21 @@ def decode_rate(llm, prompt_tokens):
     return NEW_TOKENS / (time.perf_counter() - started)
 
 
-def main():
-    path, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def decode_figures(path, threads, repeats):
+    """Loads `path` and runs the protocol: one warm-up, then `repeats` timed runs (tok/s)."""
     llm = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=512, verbose=False)
     prompt = llm.tokenize(PROMPT.encode())[:15]
-    decode_rate(llm, prompt)  # warm-up
+    decode_rate(llm, prompt)
     rates = sorted(decode_rate(llm, prompt) for _ in range(repeats))
-    print(f"llama.cpp {path}: {len(prompt)}-token prompt, {NEW_TOKENS} greedy tokens, {threads} threads: "
-          f"{statistics.median(rates):.1f} tok/s (min {rates[0]:.1f}, max {rates[-1]:.1f}, {repeats} runs)")
+    return {"prompt_tokens": len(prompt), "new_tokens": NEW_TOKENS, "threads": threads, "runs": rates,
+            "median": statistics.median(rates), "min": rates[0], "max": rates[-1]}
+
+
+def main():
+    path, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    f = decode_figures(path, threads, repeats)
+    print(f"llama.cpp {path}: {f['prompt_tokens']}-token prompt, {NEW_TOKENS} greedy tokens, {threads} threads: "
+          f"{f['median']:.1f} tok/s (min {f['min']:.1f}, max {f['max']:.1f}, {repeats} runs)")
 
 
 if __name__ == "__main__":
