@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import subprocess
+import time
 import sys
 
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
@@ -99,8 +100,12 @@ class Pareto:
                "options": ["--preset", self.a.preset] + options}
         if not os.path.exists(path):
             say(f"pareto: converting {label} ({' '.join(row['options'])})")
-            done = subprocess.run([self.converter, self.a.model, path, "--threads", str(self.a.convert_threads)] + row["options"],
-                                  capture_output=True, text=True)
+            # Every size-limited bundle of one model and preset shares one measurement of effects.
+            effects = ["--effects", os.path.join(self.a.out, "bundles", f"{self.base}.{self.source_type}.{self.a.preset}.effects.json")]
+            started = time.monotonic()
+            done = subprocess.run([self.converter, self.a.model, path, "--threads", str(self.a.convert_threads)] + row["options"]
+                                  + (effects if "--max-bytes" in options else []), capture_output=True, text=True)
+            row["convert_seconds"] = round(time.monotonic() - started)
             if done.returncode != 0:
                 row["refused"] = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"status {done.returncode}"
                 return row
