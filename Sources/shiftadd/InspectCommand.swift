@@ -77,7 +77,8 @@ struct BundleSummary {
         effectiveBits = weights > 0 ? Double(projectionBytes * 8) / Double(weights) : 0
         averagePlaneBits = weights > 0 ? Double(layers.reduce(0) { $0 + $1.bits * $1.rows * $1.cols }) / Double(weights) : 0
         histogram = layers.reduce(into: [:]) { $0[$1.bits, default: 0] += 1 }
-        let vocabulary = [TensorName.tokenEmbedding, TensorName.output]
+        // The int8 rows and, when the head is planes, its tensors (named after `vocabulary.head`).
+        let vocabulary = [TensorName.tokenEmbedding, TensorName.output] + (m.vocabulary.head.map { [$0.name] } ?? [])
         vocabularyBytes = m.tensors.filter { t in vocabulary.contains(where: { t.name == $0 || t.name.hasPrefix($0 + ".") }) }
             .reduce(0) { $0 + $1.length }
         headFormat = m.vocabulary.format + (m.vocabulary.head.map { ", head \($0.bits) bit planes" } ?? "")
