@@ -126,8 +126,9 @@ public struct BundleVocabularyPlanes: Sendable {
         let storage = bundle.manifest.vocabulary
         let known = [BundleVocabularyStorage.int8RowsV1, BundleVocabularyStorage.bcqPlanesV1]
         guard known.contains(storage.format), (storage.format == BundleVocabularyStorage.bcqPlanesV1) == (storage.head != nil) else {
-            throw BundleError.tensorInvalid(file: bundle.path, tensor: "vocabulary",
-                                            reason: "layout '\(storage.format)' with\(storage.head == nil ? "out" : "") head planes; expected \(known.joined(separator: " or "))")
+            throw BundleError.tensorInvalid(
+                file: bundle.path, tensor: "vocabulary",
+                reason: "layout '\(storage.format)' \(storage.head == nil ? "without" : "with") a head entry; expected \(known[0]) without one or \(known[1]) with one")
         }
     }
 
