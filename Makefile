@@ -141,6 +141,8 @@ PARETO_TYPES ?= Q4_K_M Q4_0 Q3_K_M Q3_K_S Q2_K
 PARETO_MAX_BYTES ?= 60000000 70000000 80000000
 PARETO_MATCH_LLAMACPP ?= 1
 PARETO_BITS ?= 3
+# Head forms of each size-limited bundle: 8 (int8 rows) and 4 (planes; Docs/converter.md, head options).
+PARETO_HEAD_BITS ?= 8 4
 PARETO_PRESET ?= fast
 PARETO_TOKENS ?= 16384
 PARETO_REPEAT ?= 3
@@ -156,7 +158,7 @@ $(MATPLOTLIB): | $(VENV)/bin/python
 pareto: build model llamacpp-venv $(MATPLOTLIB)
 	"$(VENV)/bin/python" Scripts/pareto.py --bin $(BIN) --model "$(MODEL)" --text "$(EVAL_TEXT)" --out .build/pareto \
 	  --plot "$(PARETO_PLOT)" --llamacpp-python "$(LLAMACPP_VENV)/bin/python" --llamacpp-types $(PARETO_TYPES) \
-	  --max-bytes $(PARETO_MAX_BYTES) --match-llamacpp $(PARETO_MATCH_LLAMACPP) --bits $(PARETO_BITS) \
+	  --max-bytes $(PARETO_MAX_BYTES) --match-llamacpp $(PARETO_MATCH_LLAMACPP) --bits $(PARETO_BITS) --head-bits $(PARETO_HEAD_BITS) \
 	  --preset $(PARETO_PRESET) --tokens $(PARETO_TOKENS) --threads $(BENCH_THREADS) --convert-threads $(THREADS) \
 	  --repeat $(PARETO_REPEAT)
 

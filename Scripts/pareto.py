@@ -132,7 +132,9 @@ class Pareto:
         if self.a.match_llamacpp:
             sizes = [r["bytes"] for r in llamacpp if r["bytes"] < source["bytes"]] + sizes
         # Two llama.cpp types can have one size (Q3_K_S and Q2_K do on SmolLM2-135M): one bundle each size.
-        specs = [(f"≤ {n:,} bytes", ["--max-bytes", str(n)]) for n in dict.fromkeys(sizes)]
+        specs = [(f"≤ {n:,} bytes" + ("" if h == 8 else f", {h}-plane head"),
+                  ["--max-bytes", str(n)] + ([] if h == 8 else ["--head-bits", str(h)]))
+                 for n in dict.fromkeys(sizes) for h in self.a.head_bits]
         specs += [(f"{b}-bit", ["--bits", str(b)]) for b in self.a.bits]
         bundles = [self.bundle_row(label, options) for label, options in specs]
         rows = llamacpp + bundles
@@ -149,16 +151,19 @@ class Pareto:
 
 
 def winners(llamacpp, bundles, source_bytes):
-    """For each llama.cpp file smaller than the source: the lowest-perplexity bundle no larger."""
+    """For each llama.cpp file smaller than the source: the lowest-perplexity bundle no larger. The
+    file is judged by the lower of its two perplexities (llama.cpp's own and ShiftAdd fp32 on its
+    dequantized weights), so a bundle wins only by beating both."""
     result = []
     for r in llamacpp:
         if r["bytes"] >= source_bytes:
             continue
+        judged = min(p for p in (r["ppl"], r["shiftadd_fp32_ppl"]) if p is not None)
         fitting = [b for b in bundles if b.get("ppl") is not None and b["bytes"] <= r["bytes"]]
         best = min(fitting, key=lambda b: b["ppl"], default=None)
-        result.append({"llamacpp": r["label"], "bytes": r["bytes"], "ppl": r["ppl"],
+        result.append({"llamacpp": r["label"], "bytes": r["bytes"], "ppl": judged,
                        "bundle": best and best["label"], "bundle_bytes": best and best["bytes"],
-                       "bundle_ppl": best and best["ppl"], "bundle_wins": best is not None and best["ppl"] < r["ppl"]})
+                       "bundle_ppl": best and best["ppl"], "bundle_wins": best is not None and best["ppl"] < judged})
     return result
 
 
@@ -185,7 +190,8 @@ def table(report):
         lines.append(f"| {r['system']} | {r['label']} | {r['bytes']:,} | {r['bits_per_weight']:.3f} | {r['ppl']:.2f} | "
                      f"{r['ratio']:.3f} | {fp32} | {r['decode_tokens_per_s']:.1f} |")
     lines.append("")
-    lines.append("Smallest perplexity among bundles no larger than each llama.cpp file smaller than the source:")
+    lines.append("Smallest perplexity among bundles no larger than each llama.cpp file smaller than the source "
+                 "(the file judged by the lower of its two perplexities):")
     lines.append("")
     for w in report["winners"]:
         if w["bundle"] is None:
@@ -243,6 +249,8 @@ def main():
     parser.add_argument("--match-llamacpp", type=int, default=1,
                         help="1: also a bundle limited to each llama.cpp file's size below the source's")
     parser.add_argument("--bits", nargs="*", type=int, default=[], help="uniform bit widths of further bundles")
+    parser.add_argument("--head-bits", nargs="*", type=int, default=[8],
+                        help="head forms of each size-limited bundle (8: int8 rows; 2-4: planes)")
     parser.add_argument("--preset", default="fast")
     parser.add_argument("--tokens", type=int, default=16384)
     parser.add_argument("--ctx", type=int, default=512)

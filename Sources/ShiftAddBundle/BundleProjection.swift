@@ -15,12 +15,18 @@ public struct BundleProjection: Sendable {
     public var beta: [Float] { linear.beta }
 
     public init(bundle: WeightBundle, layer: Int, projection: TensorName.Projection) throws {
-        let m = bundle.manifest
         let base = "blk.\(layer).\(projection.rawValue)"
-        guard let info = m.quantization.layers.first(where: { $0.name == base }) else {
+        guard let info = bundle.manifest.quantization.layers.first(where: { $0.name == base }) else {
             throw BundleError.missingTensor(file: bundle.path, tensor: base)
         }
-        let q = m.quantization
+        try self.init(bundle: bundle, layer: info)
+    }
+
+    /// The projection `info` describes (its tensors are named after `info.name`), stored with the
+    /// bundle's group size, scale code and rotation.
+    public init(bundle: WeightBundle, layer info: BundleLayer) throws {
+        let base = info.name
+        let q = bundle.manifest.quantization
         // The manifest comes from the file: bound every number before it enters arithmetic.
         guard QuantizedLinear.groupSizeRange.contains(q.groupSize), APoTCode.termsRange.contains(q.apotTerms),
               QuantizedLinear.bitsRange.contains(info.bits), (1...Int(Int32.max)).contains(info.rows),

@@ -7,12 +7,14 @@ extension BundleQuantization {
 }
 
 extension BundleWriter {
-    /// Stores what a bundle keeps beside the projections, read from `source`: the token embedding
-    /// (and output head when untied) as int8 rows, fp32 norms, and the q/k/v biases of models that
-    /// have them.
+    /// Stores what a bundle keeps beside the projections, read from `source`: the vocabulary
+    /// matrices the manifest's `vocabulary` stores as int8 rows (the token embedding, and the
+    /// output head when untied, unless the head is planes: `addHeadPlanes` adds those), fp32
+    /// norms, and the q/k/v biases of models that have them.
     public mutating func addDenseTensors(from source: ModelDescription) throws {
         let c = source.config
-        let vocabulary = [TensorName.tokenEmbedding] + (c.tiedEmbeddings ? [] : [TensorName.output])
+        let vocabulary = ([TensorName.tokenEmbedding] + (c.tiedEmbeddings ? [] : [TensorName.output]))
+            .filter { manifest.vocabulary.storesRows($0, tied: c.tiedEmbeddings) }
         for name in vocabulary {
             try addVocabularyRows(name, try source.floats(name, shape: [c.vocabSize, c.dim]), rows: c.vocabSize, cols: c.dim)
         }
@@ -42,6 +44,13 @@ extension BundleWriter {
 }
 
 extension BundleWriter {
+    /// Stores the output head as planes, as the manifest's `vocabulary.head` describes it.
+    public mutating func addHeadPlanes(_ linear: QuantizedLinear, scales: EncodedScales) {
+        guard let head = manifest.vocabulary.head else { preconditionFailure("the manifest stores the head as int8 rows") }
+        precondition([head.bits, head.rows, head.cols] == [linear.bits, linear.rows, linear.cols], "head shape or width")
+        addProjection(head.name, linear, scales: scales)
+    }
+
     /// Bytes `addProjection` stores for a projection of this shape (its four tensors, each padded
     /// to the bundle's alignment): what a size budget counts.
     public static func projectionBytes(rows: Int, cols: Int, bits: Int, groupSize: Int, apotTerms: Int) -> Int {
@@ -60,14 +69,18 @@ extension BundleWriter {
 
 extension BundleWriter {
     /// An upper bound of `fileSize()` once projections `names` are added (with `addProjection`
-    /// and a `BundleLayer` each) to what this writer holds: their manifest entries are counted at
-    /// their longest, their tensors not at all (`projectionBytes` counts those).
+    /// and a `BundleLayer` each), and the head's planes when `vocabulary.head` says so
+    /// (`addHeadPlanes`), to what this writer holds: their manifest entries are counted at their
+    /// longest, their tensors not at all (`projectionBytes` counts those).
     public func fileSizeBound(addingProjections names: [String]) throws -> Int {
         var m = manifest
         let longest = 999_999_999_999
         for name in names {
             m.quantization.layers.append(BundleLayer(name: name, bits: 9, rows: longest, cols: longest, hasOffset: true,
                                                      effect: -1.2345678901234567e-300, sensitivity: -1.2345678901234567e-300))
+        }
+        let head = m.vocabulary.head.map { [$0.name] } ?? []
+        for name in names + head {
             for suffix in [".planes", ".scale_base", ".alpha_codes", ".beta_codes"] {
                 m.tensors.append(BundleTensorEntry(name: name + suffix, dtype: .u64, shape: [9, longest, longest], offset: longest,
                                                    length: longest, sha256: String(repeating: "f", count: 64)))

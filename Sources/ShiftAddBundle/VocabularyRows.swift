@@ -2,19 +2,40 @@ import CShiftKernels
 import ShiftAddModel
 
 /// How a bundle stores its vocabulary matrices (the token embedding, and the output head when it
-/// is not tied to it): in the form the engine's head runs, rows rotated by a randomized block
-/// Walsh–Hadamard transform and quantized to int8 with one scale per row (`sa_i8_head`).
+/// is not tied to it). `i8-rows-v1`: in the form the engine's int8 head runs, rows rotated by a
+/// randomized block Walsh–Hadamard transform and quantized to int8 with one scale per row
+/// (`sa_i8_head`). `bcq-planes-v1`: the output head as binary planes with power-of-two scales,
+/// stored exactly like a projection under the name `head.name` ("output"); a tied embedding reads
+/// its rows from those planes, an untied one keeps int8 rows.
 public struct BundleVocabularyStorage: Codable, Sendable, Equatable {
-    /// Layout id of the stored rows.
+    /// Layout id of the head.
     public var format: String
-    /// Seed of the rotation signs of the rows, which the engine also applies to each hidden state.
+    /// Seed of the rotation signs of the int8 rows, which the engine also applies to each hidden
+    /// state they multiply.
     public var rotationSeed: UInt64
+    /// The head's planes (name, bits, shape) with `bcq-planes-v1`; nil with `i8-rows-v1`.
+    public var head: BundleLayer?
 
     public static let int8RowsV1 = "i8-rows-v1"
+    public static let bcqPlanesV1 = "bcq-planes-v1"
+    /// Base name of the head's planes tensors.
+    public static let planesHeadName = "output"
 
-    public init(format: String = Self.int8RowsV1, rotationSeed: UInt64 = 0x6865_6164) {
+    public init(format: String = Self.int8RowsV1, rotationSeed: UInt64 = 0x6865_6164, head: BundleLayer? = nil) {
         self.format = format
         self.rotationSeed = rotationSeed
+        self.head = head
+    }
+
+    /// Storage with the head as `bits` planes of a [vocab][dim] matrix.
+    public static func planes(bits: Int, vocab: Int, dim: Int) -> Self {
+        .init(format: bcqPlanesV1, head: BundleLayer(name: planesHeadName, bits: bits, rows: vocab, cols: dim, hasOffset: true))
+    }
+
+    /// Whether vocabulary matrix `name` (`token_embd.weight` or `output.weight`) is stored as int8
+    /// rows; otherwise it is read from the head's planes.
+    public func storesRows(_ name: String, tied: Bool) -> Bool {
+        head == nil || (name == TensorName.tokenEmbedding && !tied)
     }
 }
 
@@ -33,8 +54,9 @@ public struct BundleVocabularyRows {
 
     public init(bundle: WeightBundle, name: String, rows: Int, cols: Int) throws {
         let storage = bundle.manifest.vocabulary
-        guard storage.format == BundleVocabularyStorage.int8RowsV1 else {
-            throw BundleError.tensorInvalid(file: bundle.path, tensor: name, reason: "vocabulary layout '\(storage.format)' is not \(BundleVocabularyStorage.int8RowsV1)")
+        try BundleVocabularyPlanes.checkFormat(bundle)
+        guard storage.storesRows(name, tied: bundle.manifest.config.tiedEmbeddings) else {
+            throw BundleError.tensorInvalid(file: bundle.path, tensor: name, reason: "stored as the head's planes, not as int8 rows")
         }
         values = try bundle.bytes(name, dtype: .i8, shape: [rows, cols]).bindMemory(to: Int8.self)
         scales = try bundle.floats(Self.scaleName(name), shape: [rows])
@@ -89,5 +111,58 @@ extension BundleWriter {
         _ = sa_i8_head_export(head, &values, &scales, 0, Int32(rows))
         add(name, dtype: .i8, shape: [rows, cols], bytes: values.map { UInt8(bitPattern: $0) })
         add(BundleVocabularyRows.scaleName(name), f32: scales, shape: [rows])
+    }
+}
+
+/// The output head stored as binary planes (`bcq-planes-v1`), read back from a bundle: its
+/// `BundleProjection` (quantized in the rotated basis of input width dim, like a projection) and
+/// that rotation's signs. Row r of the matrix is the dequantized planes row rotated back.
+public struct BundleVocabularyPlanes: Sendable {
+    public let projection: BundleProjection
+    let signs: [Float]?
+    let rotationBlock: Int
+
+    static func checkFormat(_ bundle: WeightBundle) throws {
+        let storage = bundle.manifest.vocabulary
+        let known = [BundleVocabularyStorage.int8RowsV1, BundleVocabularyStorage.bcqPlanesV1]
+        guard known.contains(storage.format), (storage.format == BundleVocabularyStorage.bcqPlanesV1) == (storage.head != nil) else {
+            throw BundleError.tensorInvalid(
+                file: bundle.path, tensor: "vocabulary",
+                reason: "layout '\(storage.format)' \(storage.head == nil ? "without" : "with") a head entry; expected \(known[0]) without one or \(known[1]) with one")
+        }
+    }
+
+    /// The head's planes, or nil when the bundle stores int8 rows.
+    public init?(bundle: WeightBundle) throws {
+        try Self.checkFormat(bundle)
+        guard let info = bundle.manifest.vocabulary.head else { return nil }
+        let c = bundle.manifest.config
+        guard info.rows == c.vocabSize, info.cols == c.dim else {
+            throw BundleError.tensorInvalid(file: bundle.path, tensor: info.name, reason: "head \(info.rows)×\(info.cols), expected \(c.vocabSize)×\(c.dim)")
+        }
+        projection = try BundleProjection(bundle: bundle, layer: info)
+        let rotation = bundle.manifest.quantization.rotation
+        signs = rotation.signs(width: info.cols)
+        rotationBlock = rotation.block
+        if signs != nil, rotationBlock <= 0 || info.cols % rotationBlock != 0 {
+            throw BundleError.tensorInvalid(file: bundle.path, tensor: info.name, reason: "rotation block \(rotationBlock) for width \(info.cols)")
+        }
+    }
+
+    public var rows: Int { projection.rows }
+    public var cols: Int { projection.cols }
+
+    /// Row `row` as the engine runs it: dequantized from the planes and rotated back, `cols`
+    /// values written to `out`.
+    public func row(_ row: Int, into out: UnsafeMutablePointer<Float>) {
+        projection.linear.dequantizeRow(row, into: out)
+        if let signs { _ = sa_rht_inverse(out, 1, cols, rotationBlock, signs) }
+    }
+
+    /// The whole matrix, [rows][cols] fp32, rotated back.
+    public func dequantized() -> [Float] {
+        var w = projection.dequantized()
+        if let signs { _ = sa_rht_inverse(&w, rows, cols, rotationBlock, signs) }
+        return w
     }
 }

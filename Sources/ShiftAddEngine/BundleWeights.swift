@@ -2,8 +2,8 @@ import CShiftKernels
 import ShiftAddBundle
 import ShiftAddModel
 
-/// A bundle seen as fp32 weights: each projection dequantized from its planes and scales and
-/// rotated back to the original input basis. This is the bundle's reference path: the same
+/// A bundle seen as fp32 weights: each projection (and a planes head) dequantized from its planes
+/// and scales and rotated back to the original input basis. This is the bundle's reference path: the same
 /// deployed weights as the kernels run, computed exactly by `ReferenceModel`.
 public struct BundleWeights: WeightProvider {
     public let bundle: WeightBundle
@@ -16,6 +16,12 @@ public struct BundleWeights: WeightProvider {
 
     public func floats(_ name: String, shape: [Int]) throws -> [Float] {
         if name == TensorName.tokenEmbedding || name == TensorName.output {
+            if !bundle.manifest.vocabulary.storesRows(name, tied: config.tiedEmbeddings), let planes = try BundleVocabularyPlanes(bundle: bundle) {
+                guard [planes.rows, planes.cols] == shape else {
+                    throw BundleError.tensorInvalid(file: bundle.path, tensor: name, reason: "shape \([planes.rows, planes.cols]), expected \(shape)")
+                }
+                return planes.dequantized()
+            }
             return try BundleVocabularyRows(bundle: bundle, name: name, rows: shape[0], cols: shape[1]).dequantized(file: bundle.path)
         }
         guard let (layer, projection) = Self.projection(named: name) else { return try bundle.floats(name, shape: shape) }

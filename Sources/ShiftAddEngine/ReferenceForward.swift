@@ -248,11 +248,19 @@ extension ReferenceModel {
     public func outputLogits(_ x: [Float]) -> [Float] {
         let c = config
         let count = x.count / c.dim
-        var normed = [Float](repeating: 0, count: x.count)
-        Ops.rmsNorm(x, outputNorm, &normed, rows: count, width: c.dim, epsilon: c.rmsNormEpsilon)
+        let normed = outputNormed(x)
         var logits = [Float](repeating: 0, count: count * c.vocabSize)
         Self.multiply(normed, output ?? embedding, into: &logits, rows: count, inputs: c.dim, outputs: c.vocabSize, beta: 0)
         return logits
+    }
+}
+
+extension ReferenceModel {
+    /// Final hidden states `x` ([rows][dim]) after the output norm: what the head reads.
+    public func outputNormed(_ x: [Float]) -> [Float] {
+        var normed = [Float](repeating: 0, count: x.count)
+        Ops.rmsNorm(x, outputNorm, &normed, rows: x.count / config.dim, width: config.dim, epsilon: config.rmsNormEpsilon)
+        return normed
     }
 }
 

@@ -28,6 +28,7 @@ let spec = CommandSpec(
         .init("fits", value: "SET", default: "all", help: "Scale fits tried per row-group: all, bcq (no offset), offset, or grid (min-max grid: round to nearest)"),
         .init("threads", value: "N", default: "\(max(1, ProcessInfo.processInfo.activeProcessorCount))", help: "Compute threads"),
         .init("preset", value: "NAME", default: "default", help: "default, or fast (fewer samples and refinement rounds, for tests and first runs)"),
+        .init("head-bits", value: "H", default: "8", help: "Output head: 8 (int8 rows), or 2, 3 or 4 bit planes calibrated like a projection"),
         .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
     ])
 
@@ -77,6 +78,11 @@ func options(from a: ParsedArguments) throws -> ConversionOptions {
     }
     o.fitKinds = kinds
     o.threads = try a.int("threads", range: 1...256)!
+    let headBits = try a.int("head-bits", range: 2...8)!
+    guard ConversionOptions.headWidths.contains(headBits) else {
+        throw ArgumentError.invalidValue(option: "head-bits", value: "\(headBits)", reason: "expected 2, 3, 4 or 8")
+    }
+    o.headBits = headBits
     return o
 }
 

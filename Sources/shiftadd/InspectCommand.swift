@@ -33,7 +33,7 @@ enum InspectCommand: CLICommand {
                 "group_size": q.groupSize, "apot_terms": q.apotTerms, "rotation": q.rotation.kind,
                 "projection_weights": summary.weights, "projection_bytes": summary.projectionBytes,
                 "effective_bits_per_weight": summary.effectiveBits, "average_plane_bits": summary.averagePlaneBits,
-                "vocabulary_format": m.vocabulary.format, "vocabulary_bytes": summary.vocabularyBytes,
+                "vocabulary_format": m.vocabulary.format, "head_bits": m.vocabulary.head?.bits ?? 8, "vocabulary_bytes": summary.vocabularyBytes,
                 "other_bytes": summary.otherBytes, "parameters": summary.parameters, "file_bits_per_parameter": summary.fileBits,
                 "bits_histogram": Dictionary(uniqueKeysWithValues: summary.histogram.map { ("\($0.key)", $0.value) }),
                 "source_sha256": m.provenance.sourceSHA256, "options": m.provenance.options,
@@ -57,7 +57,7 @@ enum InspectCommand: CLICommand {
         print("projections     \(q.layers.count) layers, \(summary.weights) weights, \(summary.projectionBytes) bytes")
         print(String(format: "bits            %.3f plane bits/weight on average; %.3f effective bits/weight (planes + scales)",
                      summary.averagePlaneBits, summary.effectiveBits))
-        print("vocabulary      \(m.vocabulary.format) (\(m.config.tiedEmbeddings ? "embedding tied to the head" : "embedding and head"), \(summary.vocabularyBytes) bytes)")
+        print("vocabulary      \(summary.headFormat) (\(m.config.tiedEmbeddings ? "embedding tied to the head" : m.vocabulary.head == nil ? "embedding and head" : "int8 embedding rows and head"), \(summary.vocabularyBytes) bytes)")
         print(String(format: "file            %d bytes: projections %d, vocabulary %d, norms, biases, manifest and padding %d; %.3f bits per parameter",
                      bundle.fileSize, summary.projectionBytes, summary.vocabularyBytes, summary.otherBytes, summary.fileBits))
         print("bit widths      " + summary.histogram.sorted { $0.key < $1.key }.map { "\($0.key)-bit: \($0.value) layers" }.joined(separator: ", "))
@@ -97,6 +97,8 @@ struct BundleSummary {
     let averagePlaneBits: Double
     let histogram: [Int: Int]
     let vocabularyBytes: Int
+    /// The head's layout, with its width when it is planes.
+    let headFormat: String
     let otherBytes: Int
     let parameters: Int
     let fileBits: Double
@@ -109,9 +111,11 @@ struct BundleSummary {
         effectiveBits = weights > 0 ? Double(projectionBytes * 8) / Double(weights) : 0
         averagePlaneBits = weights > 0 ? Double(layers.reduce(0) { $0 + $1.bits * $1.rows * $1.cols }) / Double(weights) : 0
         histogram = layers.reduce(into: [:]) { $0[$1.bits, default: 0] += 1 }
-        let vocabulary = [TensorName.tokenEmbedding, TensorName.output]
+        // The int8 rows and, when the head is planes, its tensors (named after `vocabulary.head`).
+        let vocabulary = [TensorName.tokenEmbedding, TensorName.output] + (m.vocabulary.head.map { [$0.name] } ?? [])
         vocabularyBytes = m.tensors.filter { t in vocabulary.contains(where: { t.name == $0 || t.name.hasPrefix($0 + ".") }) }
             .reduce(0) { $0 + $1.length }
+        headFormat = m.vocabulary.format + (m.vocabulary.head.map { ", head \($0.bits) bit planes" } ?? "")
         otherBytes = fileBytes - projectionBytes - vocabularyBytes
         let c = m.config
         let dense = m.tensors.filter { $0.dtype == .f32 && !$0.name.hasSuffix(".row_scale") }.reduce(0) { $0 + $1.shape.reduce(1, *) }

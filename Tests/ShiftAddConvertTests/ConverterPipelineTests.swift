@@ -8,14 +8,16 @@ import Testing
 
 /// A tiny random LLaMA written as GGUF and the converter's small settings for it.
 enum TinyConversion {
-    static func source(seed: UInt64 = 1) throws -> ModelDescription {
+    static func source(seed: UInt64 = 1, tied: Bool = true) throws -> ModelDescription {
         let path = temporaryPath("tiny.gguf")
-        try GGUFBuilder.tinyModelForConversion(seed: seed).write(to: path)
+        try GGUFBuilder.tinyModelForConversion(tied: tied, seed: seed).write(to: path)
         return try GGUFReader.read(path: path)
     }
 
-    static func options(bits: ConversionOptions.Bits = .uniform(3), rotate: Bool = true, apotTerms: Int = 3) -> ConversionOptions {
+    static func options(bits: ConversionOptions.Bits = .uniform(3), rotate: Bool = true, apotTerms: Int = 3,
+                        headBits: Int = 8) -> ConversionOptions {
         var o = ConversionOptions.fast
+        o.headBits = headBits
         o.samples = 4
         o.sequenceLength = 32
         o.bits = bits
@@ -221,6 +223,75 @@ func relativeError(_ got: [Float], _ reference: [Float]) -> Double {
         #expect(again.bytes == fresh)
         let otherSeed = try convert(.average(3.1), seed: 4)
         #expect(!otherSeed.stages.contains { $0.hasPrefix("effects read from") })
+    }
+
+    /// `--head-bits 3`, with the head's bytes in the fixed part: every size from the smallest up
+    /// gives a file no larger.
+    @Test func maxBytesCountsAPlanesHead() throws {
+        let source = try TinyConversion.source()
+        let converter = try Converter(source: source, options: TinyConversion.options(bits: .maxBytes(1000), headBits: 3))
+        let refusal = try #require(throws: ConversionError.self) { try converter.convert { _ in } }
+        let smallest = try #require(Int("\(refusal)".split(separator: ":")[1].split(separator: " ")[0]))
+        let int8Converter = try Converter(source: source, options: TinyConversion.options(bits: .maxBytes(1000)))
+        let int8Refusal = try #require(throws: ConversionError.self) { try int8Converter.convert { _ in } }
+        #expect(smallest != Int("\(int8Refusal)".split(separator: ":")[1].split(separator: " ")[0]))
+        for limit in [smallest, smallest + 40_000] {
+            let (writer, _) = try TinyConversion.convert(source, TinyConversion.options(bits: .maxBytes(limit), headBits: 3))
+            let path = temporaryPath("max-bytes-head.sabundle")
+            try writer.write(to: path)
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            #expect(size <= limit, "\(size) bytes for --max-bytes \(limit)")
+            #expect(try WeightBundle(path: path).manifest.vocabulary.head?.bits == 3)
+        }
+    }
+
+    /// `--head-bits 2|3|4` store the head as planes calibrated on the final hidden states: no int8
+    /// rows of it remain, the untied embedding keeps its rows, the head is not one of the
+    /// projections, and more planes bring its dequantized weights closer to the source's.
+    @Test(arguments: [true, false])
+    func headBitsStoreThePlanesHead(tied: Bool) throws {
+        let source = try TinyConversion.source(tied: tied)
+        let c = source.config
+        let original = try source.floats(tied ? TensorName.tokenEmbedding : TensorName.output, shape: [c.vocabSize, c.dim])
+        var errors: [Double] = []
+        for bits in [2, 4] {
+            let bundle = try TinyConversion.bundle(source, TinyConversion.options(headBits: bits))
+            let m = bundle.manifest
+            #expect(m.vocabulary.format == BundleVocabularyStorage.bcqPlanesV1)
+            #expect(m.vocabulary.head == BundleLayer(name: "output", bits: bits, rows: c.vocabSize, cols: c.dim, hasOffset: true))
+            #expect(m.provenance.options["head-bits"] == "\(bits)")
+            #expect(m.quantization.layers.count == c.layerCount * 7)
+            let names = Set(m.tensors.map(\.name))
+            #expect(names.isSuperset(of: ["output.planes", "output.scale_base", "output.alpha_codes", "output.beta_codes"]))
+            #expect(!names.contains(TensorName.output))
+            #expect(names.contains(TensorName.tokenEmbedding) == !tied)
+            let weights = BundleWeights(bundle: bundle)
+            let head = try weights.floats(tied ? TensorName.tokenEmbedding : TensorName.output, shape: [c.vocabSize, c.dim])
+            errors.append(relativeError(head, original))
+            if !tied {
+                let embedding = try weights.floats(TensorName.tokenEmbedding, shape: [c.vocabSize, c.dim])
+                let rows = try source.floats(TensorName.tokenEmbedding, shape: [c.vocabSize, c.dim])
+                #expect(relativeError(embedding, rows) < 0.02, "int8 embedding rows")
+            }
+            // The engine runs it.
+            let model = try QuantizedModel(bundle: bundle, threads: 1)
+            let cache = model.makeCache(blocks: 1)
+            let sequence = PagedSequence(cache: cache)
+            #expect(sequence.reserve(3))
+            let logits = model.forward([([1, 2, 3], sequence)], allLogits: false)
+            #expect(logits.count == c.vocabSize && logits.allSatisfy(\.isFinite))
+        }
+        #expect(errors[1] < errors[0] && errors[0] < 0.5, "relative head error at 2 and 4 planes: \(errors)")
+    }
+
+    /// The default keeps the int8 rows and records nothing new.
+    @Test func defaultHeadIsInt8Rows() throws {
+        let source = try TinyConversion.source()
+        #expect(TinyConversion.options().headBits == 8)
+        let (writer, _) = try TinyConversion.convert(source, TinyConversion.options())
+        #expect(writer.manifest.vocabulary == BundleVocabularyStorage())
+        #expect(writer.manifest.provenance.options["head-bits"] == nil)
+        #expect(writer.manifest.tensors.contains { $0.name == TensorName.tokenEmbedding })
     }
 
     @Test func fourBitsGiveLowerOutputErrorThanTwo() throws {

@@ -1,6 +1,7 @@
+import CShiftKernels
 import Foundation
 import ShiftAddBundle
-import ShiftAddEngine
+@testable import ShiftAddEngine
 import ShiftAddModel
 import ShiftAddTestSupport
 import Testing
@@ -34,10 +35,11 @@ func quantizedLogits(_ model: QuantizedModel, _ tokens: [Int], chunks: [Int]? = 
     /// Through two layers and the head this leaves the logits within about 1% of their RMS
     /// (observed 0.7–0.8%, largest entry error 0.3–0.8% of the largest |logit|). Asserted: RMS error
     /// ≤ 1.5% of the logits' RMS, every entry within 3% of the largest |logit|, and the same argmax
-    /// at ≥ 90% of positions (observed 20 of 20).
-    @Test(arguments: [(true, true), (false, false)])
-    func kernelsMatchTheDequantizedReference(rotate: Bool, tied: Bool) throws {
-        let bundle = try TinyQuantizedBundle.make(rotate: rotate, tied: tied)
+    /// at ≥ 90% of positions (observed 20 of 20). A planes head (`headBits` below 8) runs on the
+    /// same tables and is held to the same bounds.
+    @Test(arguments: [(true, true, 8), (false, false, 8), (true, true, 3), (true, false, 2), (false, true, 4)])
+    func kernelsMatchTheDequantizedReference(rotate: Bool, tied: Bool, headBits: Int) throws {
+        let bundle = try TinyQuantizedBundle.make(rotate: rotate, tied: tied, headBits: headBits)
         let kernels = try QuantizedModel(bundle: bundle, threads: 2)
         let reference = try ReferenceModel(BundleWeights(bundle: bundle))
         let tokens = tinyTokens(20, seed: 5)
@@ -57,6 +59,27 @@ func quantizedLogits(_ model: QuantizedModel, _ tokens: [Int], chunks: [Int]? = 
         #expect(worst <= 0.03 * largest, "max |Δ| \(worst), max |logit| \(largest)")
         #expect(rms <= 0.015 * spread, "RMS Δ \(rms), RMS logit \(spread)")
         #expect(agree * 10 >= tokens.count * 9, "argmax agrees at \(agree) of \(tokens.count)")
+    }
+
+    /// A tied embedding stored as head planes: each row the engine embeds is the planes row
+    /// dequantized and rotated back (bit for bit), also after the bundle's copies are released.
+    @Test(arguments: [true, false])
+    func tiedEmbeddingRowsAreTheHeadPlanesRotatedBack(rotate: Bool) throws {
+        let bundle = try TinyQuantizedBundle.make(rotate: rotate, headBits: 3)
+        let c = bundle.manifest.config
+        let linear = try #require(try BundleVocabularyPlanes(bundle: bundle)).projection.linear
+        var expected = linear.dequantized()
+        if let signs = bundle.manifest.quantization.rotation.signs(width: c.dim) {
+            #expect(sa_rht_inverse(&expected, c.vocabSize, c.dim, 64, signs) == 0)
+        }
+        let model = try QuantizedModel(bundle: bundle, threads: 1)
+        model.releaseBundleCopies()
+        let tokens = [0, 5, c.vocabSize - 1, 5, 131]
+        var rows = [Float](repeating: .nan, count: tokens.count * c.dim)
+        rows.withUnsafeMutableBufferPointer { model.embed(tokens, into: $0.baseAddress!) }
+        for (i, t) in tokens.enumerated() {
+            #expect(rows[(i * c.dim)..<((i + 1) * c.dim)].map(\.bitPattern) == expected[(t * c.dim)..<((t + 1) * c.dim)].map(\.bitPattern))
+        }
     }
 
     /// The LUT path treats every token alone, so a position's logits do not depend on whether it

@@ -4,18 +4,20 @@ import ShiftAddModel
 /// A bundle made from `GGUFBuilder.tinyModelForConversion` without the converter: every
 /// projection binarized greedily (offset, then one plane at a time on the residual) with scales
 /// rounded to the APoT grid. The weights are declared to be in the rotated basis when `rotate` is set, which makes
-/// them a different but equally valid model; both engines must then undo the same rotation.
+/// them a different but equally valid model; both engines must then undo the same rotation. With
+/// `headBits` below 8 the output head (the embedding when tied) is binarized the same way and stored
+/// as planes.
 public enum TinyQuantizedBundle {
     public static let groupSize = 64
     public static let apotTerms = 3
 
-    public static func make(bits: Int = 3, rotate: Bool = true, tied: Bool = true, seed: UInt64 = 1) throws -> WeightBundle {
-        try make(from: GGUFBuilder.tinyModelForConversion(tied: tied, seed: seed), bits: bits, rotate: rotate, seed: seed)
+    public static func make(bits: Int = 3, rotate: Bool = true, tied: Bool = true, headBits: Int = 8, seed: UInt64 = 1) throws -> WeightBundle {
+        try make(from: GGUFBuilder.tinyModelForConversion(tied: tied, seed: seed), bits: bits, rotate: rotate, headBits: headBits, seed: seed)
     }
 
     /// The same construction from any tiny LLaMA the builder describes (another context length,
     /// vocabulary or norm, say).
-    public static func make(from builder: GGUFBuilder, bits: Int = 3, rotate: Bool = true, seed: UInt64 = 1) throws -> WeightBundle {
+    public static func make(from builder: GGUFBuilder, bits: Int = 3, rotate: Bool = true, headBits: Int = 8, seed: UInt64 = 1) throws -> WeightBundle {
         let source = temporaryPath("tiny.gguf")
         try builder.write(to: source)
         let model = try GGUFReader.read(path: source)
@@ -36,11 +38,17 @@ public enum TinyQuantizedBundle {
             groupSize: groupSize, apotTerms: apotTerms,
             rotation: .init(kind: rotate ? "hadamard" : "none", block: 64, seed: seed &+ 11),
             planeLayout: BundleQuantization.bcqPlanesV1, scaleCode: BundleQuantization.apotV1, layers: layers)
+        let vocabulary: BundleVocabularyStorage = headBits == 8 ? .init() : .planes(bits: headBits, vocab: c.vocabSize, dim: c.dim)
         var writer = BundleWriter(manifest: BundleManifest(
             config: c, tokenizer: model.tokenizer, chatTemplate: nil, metadata: [:], quantization: quantization,
-            provenance: .init(sourceFile: "tiny.gguf", sourceSHA256: "", converterVersion: "test", options: [:])))
+            vocabulary: vocabulary, provenance: .init(sourceFile: "tiny.gguf", sourceSHA256: "", converterVersion: "test", options: [:])))
         try writer.addDenseTensors(from: model)
         for (name, linear, scales) in quantized { writer.addProjection(name, linear, scales: scales) }
+        if headBits != 8 {
+            let w = try model.floats(c.tiedEmbeddings ? TensorName.tokenEmbedding : TensorName.output, shape: [c.vocabSize, c.dim])
+            let linear = try binarize(w, rows: c.vocabSize, cols: c.dim, bits: headBits)
+            writer.addHeadPlanes(linear, scales: try EncodedScales(encoding: linear, terms: apotTerms))
+        }
         let path = temporaryPath("tiny.sabundle")
         try writer.write(to: path)
         return try WeightBundle(path: path)

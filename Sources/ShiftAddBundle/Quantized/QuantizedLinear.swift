@@ -69,23 +69,31 @@ public struct QuantizedLinear: Sendable, Equatable {
         return (word >> UInt64(col % 64)) & 1 == 1
     }
 
+    /// Bytes of the planes and the decoded scales this value holds.
+    public var storedBytes: Int { planes.count * 8 + (alpha.count + beta.count) * 4 }
+
     /// The dense weights, row-major `[rows][cols]`.
     public func dequantized() -> [Float] {
-        let words = wordsPerRow
-        let groups = groupsPerRow
         var out = [Float](repeating: 0, count: rows * cols)
-        for r in 0..<rows {
-            for c in 0..<cols {
-                let g = c / groupSize
-                var v = beta[r * groups + g]
-                for p in 0..<bits {
-                    let word = planes[(p * rows + r) * words + c / 64]
-                    let a = alpha[(r * groups + g) * bits + p]
-                    v += (word >> UInt64(c % 64)) & 1 == 1 ? a : -a
-                }
-                out[r * cols + c] = v
-            }
+        out.withUnsafeMutableBufferPointer { o in
+            for r in 0..<rows { dequantizeRow(r, into: o.baseAddress! + r * cols) }
         }
         return out
+    }
+
+    /// Row `row` of the dense weights, `cols` values written to `out`.
+    public func dequantizeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
+        let words = wordsPerRow
+        let groups = groupsPerRow
+        for c in 0..<cols {
+            let g = c / groupSize
+            var v = beta[row * groups + g]
+            for p in 0..<bits {
+                let word = planes[(p * rows + row) * words + c / 64]
+                let a = alpha[(row * groups + g) * bits + p]
+                v += (word >> UInt64(c % 64)) & 1 == 1 ? a : -a
+            }
+            out[c] = v
+        }
     }
 }

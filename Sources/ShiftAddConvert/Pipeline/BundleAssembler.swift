@@ -3,8 +3,9 @@ import ShiftAddBundle
 import ShiftAddModel
 import ShiftAddTokenizer
 
-/// Lays a converted model out as a bundle (Docs/bundle-format.md): int8 embedding and head, fp32
-/// norms and biases, and per projection its bit planes, row base exponents and packed scale codes.
+/// Lays a converted model out as a bundle (Docs/bundle-format.md): int8 embedding and head (or a
+/// planes head), fp32 norms and biases, and per projection its bit planes, row base exponents and
+/// packed scale codes.
 struct BundleAssembler {
     static let converterVersion = "0.2.0"
 
@@ -21,9 +22,12 @@ struct BundleAssembler {
         let provenance = BundleProvenance(sourceFile: URL(fileURLWithPath: source.path).lastPathComponent,
                                           sourceSHA256: try SourceDigest.sha256(path: source.path),
                                           converterVersion: Self.converterVersion, options: options.recorded)
+        let c = source.config
+        let vocabulary: BundleVocabularyStorage = options.headPlanes
+            ? .planes(bits: options.headBits, vocab: c.vocabSize, dim: c.dim) : .init()
         var writer = BundleWriter(manifest: BundleManifest(
-            config: source.config, tokenizer: source.tokenizer, chatTemplate: source.chatTemplate, metadata: source.metadata,
-            quantization: quantization, provenance: provenance))
+            config: c, tokenizer: source.tokenizer, chatTemplate: source.chatTemplate, metadata: source.metadata,
+            quantization: quantization, vocabulary: vocabulary, provenance: provenance))
         try writer.addDenseTensors(from: source)
         return writer
     }

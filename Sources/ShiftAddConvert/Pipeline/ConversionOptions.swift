@@ -54,6 +54,11 @@ public struct ConversionOptions: Sendable, Equatable {
     public var objective: Objective = .output
     /// Scale fits tried for every row-group (all by default; fewer for the ablation).
     public var fitKinds: GroupFitKinds = .all
+    /// Output head storage: 8 for int8 rows, or 2 to 4 bit planes calibrated like a projection.
+    public var headBits = 8
+
+    /// Widths `headBits` takes.
+    public static let headWidths: Set<Int> = [2, 3, 4, 8]
 
     public init() {}
 
@@ -65,6 +70,9 @@ public struct ConversionOptions: Sendable, Equatable {
         o.refinementRounds = 6
         return o
     }
+
+    /// Whether the head is stored as planes (`headBits` below 8).
+    public var headPlanes: Bool { headBits != 8 }
 
     /// The rotation the bundle records for these options.
     public var rotation: BundleQuantization.Rotation {
@@ -80,6 +88,7 @@ public struct ConversionOptions: Sendable, Equatable {
         ]
         if objective != .output { r["objective"] = objective.rawValue }
         if fitKinds != .all { r["fits"] = fitKinds.name }
+        if headBits != 8 { r["head-bits"] = "\(headBits)" }
         switch bits {
         case let .uniform(b): r["bits"] = "\(b)"
         case let .average(a): r["avg-bits"] = "\(a)"

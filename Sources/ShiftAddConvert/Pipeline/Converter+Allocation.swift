@@ -32,7 +32,8 @@ extension Converter {
 
     /// The bytes the projections' tensors may take (nil for uniform widths), checked against the
     /// smallest widths before anything else runs. For `--max-bytes` everything else in the file is
-    /// counted as `writer` (all but the projections) holds it, with the manifest at its longest.
+    /// counted as `writer` (all but the projections and a planes head) holds it, with the manifest
+    /// at its longest, plus a planes head's tensors.
     func projectionBudget(writer: BundleWriter) throws -> Int? {
         let list = projectionList
         let smallest = list.reduce(0) { $0 + projectionBytes(rows: $1.rows, cols: $1.cols, bits: ConversionOptions.allocationWidths.lowerBound) }
@@ -49,7 +50,9 @@ extension Converter {
             }
             return budget
         case let .maxBytes(limit):
-            let fixed = try writer.fileSizeBound(addingProjections: list.map { "blk.\($0.layer).\($0.projection.rawValue)" })
+            let c = model.config
+            let head = options.headPlanes ? projectionBytes(rows: c.vocabSize, cols: c.dim, bits: options.headBits) : 0
+            let fixed = try writer.fileSizeBound(addingProjections: list.map { "blk.\($0.layer).\($0.projection.rawValue)" }) + head
             guard limit >= fixed + smallest else {
                 throw ConversionError.invalidOption(
                     "--max-bytes \(limit) is below the smallest bundle of this model: \(fixed + smallest) bytes (every projection at 1 bit plane, group size \(options.groupSize))")
@@ -117,10 +120,10 @@ extension Converter {
         return measured
     }
 
-    /// What measured effects depend on: the checkpoint, every option but the size target, and the
-    /// probe's settings. A file of effects is reused only under the same key.
+    /// What measured effects depend on: the checkpoint, every option but the size target and the
+    /// head's form (the probe runs the full-precision head), and the probe's settings. A file of effects is reused only under the same key.
     func effectsKey() throws -> [String: String] {
-        var key = options.recorded.filter { !["bits", "avg-bits", "max-bytes"].contains($0.key) }
+        var key = options.recorded.filter { !["bits", "avg-bits", "max-bytes", "head-bits"].contains($0.key) }
         key["source-sha256"] = try SourceDigest.sha256(path: source.path)
         key["probe"] = "\(Self.probeSequences)x\(Self.probeLength) tokens, \(Self.probeWidth) planes, \(Self.probeRefinementRounds) rounds"
         return key

@@ -99,6 +99,13 @@ public final class Converter {
                               detail: String(format: "block output error %.4f, %.0fs", mean, elapsed)))
         }
         BundleAssembler.addProjections(layers, reports: reports, to: &writer)
+        if options.headPlanes {
+            progress(Progress(stage: "head", done: 0, total: 1, detail: "\(options.headBits) bit planes"))
+            let head = try quantizeHead(finalStates: x)
+            writer.addHeadPlanes(head.linear, scales: head.scales)
+            progress(Progress(stage: "head", done: 1, total: 1,
+                              detail: String(format: "output error %.4f, %.0fs", head.relativeError, Date().timeIntervalSince(start))))
+        }
         if case let .maxBytes(limit) = options.bits {
             let size = try writer.fileSize()
             guard size <= limit else { throw ConversionError.unsupported("internal: the bundle came to \(size) bytes, over --max-bytes \(limit)") }
@@ -126,10 +133,26 @@ public final class Converter {
                                     seed: options.rotation.seed(forWidth: width))
     }
 
+    /// The output head quantized like a projection, against the Hessian of the calibration set's
+    /// final hidden states after the output norm (the inputs the head reads).
+    private func quantizeHead(finalStates x: [Float]) throws -> (linear: QuantizedLinear, scales: EncodedScales, relativeError: Double) {
+        let c = model.config
+        let normed = model.outputNormed(x)
+        let factor = try normed.withUnsafeBufferPointer { try hessianFactor(width: c.dim, input: $0) }
+        let weights = try source.floats(c.tiedEmbeddings ? TensorName.tokenEmbedding : TensorName.output, shape: [c.vocabSize, c.dim])
+        let fitted = try fit(weights: weights, rows: c.vocabSize, cols: c.dim, bits: options.headBits, factor: factor,
+                             refinementRounds: options.refinementRounds)
+        return (fitted.linear, try EncodedScales(encoding: fitted.linear, terms: options.apotTerms), fitted.relativeError)
+    }
+
     /// H = XXᵀ/n of a site's inputs, in the rotated basis when rotation is on, accumulated in
     /// chunks so the Float64 copy stays small.
     func hessianFactor(site: ProjectionInput, input: UnsafeBufferPointer<Float>) throws -> HessianFactor {
-        let width = inputWidth(site)
+        try hessianFactor(width: inputWidth(site), input: input)
+    }
+
+    /// H = XXᵀ/n of inputs `input` ([rows][width]), as `hessianFactor(site:input:)`.
+    func hessianFactor(width: Int, input: UnsafeBufferPointer<Float>) throws -> HessianFactor {
         let rows = input.count / width
         let rot = try rotation(width: width)
         var accumulator = try HessianAccumulator(cols: width)
@@ -166,8 +189,15 @@ public final class Converter {
     func fit(layer: Int, projection p: TensorName.Projection, bits: Int, factor: HessianFactor,
              refinementRounds: Int) throws -> (linear: QuantizedLinear, deployed: [Float], relativeError: Double) {
         let shape = ModelDescription.projectionShape(p, config: model.config)
-        let (rows, cols) = (shape[0], shape[1])
-        var w = model.weights(projection: p, layer: layer)
+        return try fit(weights: model.weights(projection: p, layer: layer), rows: shape[0], cols: shape[1], bits: bits,
+                       factor: factor, refinementRounds: refinementRounds)
+    }
+
+    /// Weights `w` ([rows][cols]) quantized with the projections' options against `factor`, as
+    /// `fit(layer:projection:...)`.
+    func fit(weights: [Float], rows: Int, cols: Int, bits: Int, factor: HessianFactor,
+             refinementRounds: Int) throws -> (linear: QuantizedLinear, deployed: [Float], relativeError: Double) {
+        var w = weights
         let rot = try rotation(width: cols)
         rot?.apply(to: &w)
         var quantOptions = QuantizationOptions(bits: bits, groupSize: options.groupSize, apotTerms: options.apotTerms,

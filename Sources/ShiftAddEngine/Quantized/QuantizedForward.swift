@@ -81,7 +81,15 @@ extension QuantizedModel {
         }
         sa_rmsnorm(b.selected, outputNorm, b.selected, Int32(rows.count), Int32(c.dim), c.rmsNormEpsilon)
         let logits = [Float](unsafeUninitializedCapacity: rows.count * c.vocabSize) { out, initialized in
-            let status = sa_i8_head_apply(head, b.selected, Int32(rows.count), out.baseAddress, pool, -1)
+            let status: Int32
+            switch head {
+            case let .rows(h):
+                status = sa_i8_head_apply(h, b.selected, Int32(rows.count), out.baseAddress, pool, -1)
+            case let .planes(q):
+                // The whole head, table build included, counts as head time.
+                let table = buildTable(b.selected, width: c.dim, tokens: rows.count, profile: nil)
+                status = sa_qlinear_apply(q, table, out.baseAddress, Int32(rows.count), pool)
+            }
             precondition(status == 0, "output head")
             initialized = rows.count * c.vocabSize
         }
@@ -93,12 +101,18 @@ extension QuantizedModel {
         return logits
     }
 
-    /// Embedding rows as fp32, [tokens][dim]: the int8 rows dequantized and rotated back.
+    /// Embedding rows as fp32, [tokens][dim]: the int8 rows, or the tied head's planes rows,
+    /// dequantized and rotated back.
     func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) {
         let dim = config.dim
         for (row, t) in tokens.enumerated() {
             precondition(t >= 0 && t < config.vocabSize, "token id \(t) out of range")
-            let status = sa_i8_head_row(embedding ?? head, Int32(t), x + row * dim)
+            if let embeddingPlanes {
+                embeddingPlanes.row(t, into: x + row * dim)
+                continue
+            }
+            guard let rows = embedding ?? head.rows else { preconditionFailure("no embedding rows") }
+            let status = sa_i8_head_row(rows, Int32(t), x + row * dim)
             precondition(status == SA_OK.rawValue, "embedding row")
         }
     }

@@ -5,8 +5,9 @@ import ShiftAddModel
 
 /// Runs a bundle on the shift/LUT-add kernels: every q, k, v, o, gate, up and down projection is
 /// a table build plus lookups over binary planes; norms, rotary embeddings and attention over the
-/// paged cache run in fp32 C loops, and the output head in int8 (`sa_i8_head_apply`). All compute
-/// runs on the model's own thread pool.
+/// paged cache run in fp32 C loops, and the output head in int8 (`sa_i8_head_apply`) or, when the
+/// bundle stores it as planes, on the lookup kernels like a projection. All compute runs on the
+/// model's own thread pool.
 ///
 /// Not thread-safe: one owner (the scheduler's engine thread) drives it.
 public final class QuantizedModel {
@@ -16,11 +17,14 @@ public final class QuantizedModel {
     let pool: OpaquePointer
     let blocks: [QuantizedBlock]
     let outputNorm: [Float]
-    /// The output head: the bundle's int8 rows.
-    let head: OpaquePointer
-    /// The token embedding's int8 rows when untied; nil when tied to the head, whose rows then
-    /// serve as the embedding too.
+    /// The output head: the bundle's int8 rows (`sa_i8_head`) or planes (`sa_qlinear`).
+    let head: VocabularyHead
+    /// The token embedding's int8 rows when the bundle stores them; nil when the embedding is
+    /// tied to the head, whose rows (int8 or planes) then serve as the embedding too.
     let embedding: OpaquePointer?
+    /// The head's planes in the bundle's decoded form, from which a tied embedding dequantizes
+    /// one row per token; nil unless the head is planes and tied.
+    let embeddingPlanes: BundleVocabularyPlanes?
     /// Input rotations by width; empty when the bundle was converted without rotation.
     let rotations: [Int: [Float]]
     let rotationBlock: Int
@@ -51,11 +55,17 @@ public final class QuantizedModel {
             func vocabulary(_ name: String) throws -> OpaquePointer {
                 try BundleVocabularyRows(bundle: bundle, name: name, rows: c.vocabSize, cols: c.dim).makeHead(file: bundle.path)
             }
-            head = try vocabulary(c.tiedEmbeddings ? TensorName.tokenEmbedding : TensorName.output)
+            let planes = try BundleVocabularyPlanes(bundle: bundle)
+            if let planes {
+                head = .planes(try planes.projection.makeKernel())
+            } else {
+                head = .rows(try vocabulary(c.tiedEmbeddings ? TensorName.tokenEmbedding : TensorName.output))
+            }
+            embeddingPlanes = c.tiedEmbeddings ? planes : nil
             do {
                 embedding = c.tiedEmbeddings ? nil : try vocabulary(TensorName.tokenEmbedding)
             } catch {
-                sa_i8_head_free(head)
+                head.free()
                 throw error
             }
         } catch {
@@ -74,7 +84,7 @@ public final class QuantizedModel {
         for w in widths {
             guard let t = sa_lut_create(Int32(maxBatchTokens), Int32(w), Int32(q.groupSize), -1, &err) else {
                 tables.values.forEach { sa_lut_free($0) }
-                sa_i8_head_free(head)
+                head.free()
                 sa_i8_head_free(embedding)
                 blocks.forEach { $0.free() }
                 sa_threadpool_free(pool)
@@ -98,14 +108,14 @@ public final class QuantizedModel {
     }
 
     /// Hands back the bundle memory of every tensor (the model has copied all of them into its own
-    /// layout), so the weights are not held twice. The bundle must not be read afterwards (another
+    /// layout, the tied embedding's planes included), so the weights are not held twice. The bundle must not be read afterwards (another
     /// engine on it would fail to load).
     public func releaseBundleCopies() {
         bundle.release(bundle.manifest.tensors.map(\.name))
     }
 
     deinit {
-        sa_i8_head_free(head)
+        head.free()
         sa_i8_head_free(embedding)
         blocks.forEach { $0.free() }
         tables.values.forEach { sa_lut_free($0) }
@@ -123,11 +133,36 @@ public final class QuantizedModel {
         PagedKVCache.bytesPerBlock(layers: config.layerCount, kvDim: config.kvDim, blockSize: blockSize)
     }
 
-    /// Bytes of kernel-native weights, the int8 head and embedding and tables the model holds
-    /// beyond the bundle.
+    /// Bytes of kernel-native weights, the head and embedding and tables the model holds beyond
+    /// the bundle.
     public var nativeBytes: Int {
-        blocks.reduce(0) { $0 + $1.nativeBytes } + tables.values.reduce(0) { $0 + sa_lut_bytes($1) } + sa_i8_head_bytes(head)
-            + sa_i8_head_bytes(embedding)
+        blocks.reduce(0) { $0 + $1.nativeBytes } + tables.values.reduce(0) { $0 + sa_lut_bytes($1) } + head.bytes
+            + sa_i8_head_bytes(embedding) + (embeddingPlanes.map { $0.projection.linear.storedBytes } ?? 0)
+    }
+}
+
+/// The output head in kernel form: int8 rows or binary planes.
+enum VocabularyHead {
+    case rows(OpaquePointer)
+    case planes(OpaquePointer)
+
+    /// The int8 rows, or nil for planes.
+    var rows: OpaquePointer? {
+        if case let .rows(h) = self { h } else { nil }
+    }
+
+    var bytes: Int {
+        switch self {
+        case let .rows(h): sa_i8_head_bytes(h)
+        case let .planes(q): sa_qlinear_bytes(q)
+        }
+    }
+
+    func free() {
+        switch self {
+        case let .rows(h): sa_i8_head_free(h)
+        case let .planes(q): sa_qlinear_free(q)
+        }
     }
 }
 
