@@ -50,5 +50,5 @@ row "+ Hadamard rotation" --bits 3 --fits bcq
 row "+ offset and range-grid fits (defaults)" --bits 3
 row "4 bits (defaults)" --bits 4
 row "2 bits (defaults)" --bits 2
-row "2.2 average bits (bit allocation)" --avg-bits 2.2
+row "measured allocation at the stored size of the former 2.2-plane allocation" --avg-bits 2.727
 row "3 bits, text calibration (second half of the file)" --bits 3 --calibration "$half"
