@@ -61,6 +61,23 @@ func quantizedLogits(_ model: QuantizedModel, _ tokens: [Int], chunks: [Int]? = 
         #expect(agree * 10 >= tokens.count * 9, "argmax agrees at \(agree) of \(tokens.count)")
     }
 
+    /// A tied embedding stored as int8 rows: each row the engine embeds is the stored row
+    /// dequantized and rotated back (bit for bit), also after the bundle's copies are released.
+    @Test func tiedEmbeddingRowsAreTheStoredInt8RowsRotatedBack() throws {
+        let bundle = try TinyQuantizedBundle.make()
+        let c = bundle.manifest.config
+        let expected = try BundleVocabularyRows(bundle: bundle, name: TensorName.tokenEmbedding, rows: c.vocabSize, cols: c.dim)
+            .dequantized(file: bundle.path)
+        let model = try QuantizedModel(bundle: bundle, threads: 1)
+        model.releaseBundleCopies()
+        let tokens = [0, 7, c.vocabSize - 1, 7, 200]
+        var rows = [Float](repeating: .nan, count: tokens.count * c.dim)
+        rows.withUnsafeMutableBufferPointer { model.embed(tokens, into: $0.baseAddress!) }
+        for (i, t) in tokens.enumerated() {
+            #expect(rows[(i * c.dim)..<((i + 1) * c.dim)].map(\.bitPattern) == expected[(t * c.dim)..<((t + 1) * c.dim)].map(\.bitPattern))
+        }
+    }
+
     /// A tied embedding stored as head planes: each row the engine embeds is the planes row
     /// dequantized and rotated back (bit for bit), also after the bundle's copies are released.
     @Test(arguments: [true, false])
