@@ -1,3 +1,4 @@
+import CShiftKernels
 import ShiftAddModel
 
 /// One reparameterized projection read back from a bundle: its bit planes and its scales decoded
@@ -58,4 +59,16 @@ public struct BundleProjection: Sendable {
 
     /// The deployed weights in the bundle's (possibly rotated) input basis, [rows][cols].
     public func dequantized() -> [Float] { linear.dequantized() }
+
+    /// The deployed weights in the original input basis, [rows][cols]: dequantized, then
+    /// `rotation` undone. Throws (naming `file`) when the rotation's block does not fit the width.
+    public func dequantized(undoing rotation: BundleQuantization.Rotation, file: String) throws -> [Float] {
+        var w = dequantized()
+        if let signs = rotation.signs(width: cols) {
+            guard sa_rht_inverse(&w, rows, cols, rotation.block, signs) == 0 else {
+                throw BundleError.tensorInvalid(file: file, tensor: name, reason: "rotation block \(rotation.block)")
+            }
+        }
+        return w
+    }
 }

@@ -119,8 +119,9 @@ extension BundleWriter {
 /// that rotation's signs. Row r of the matrix is the dequantized planes row rotated back.
 public struct BundleVocabularyPlanes: Sendable {
     public let projection: BundleProjection
+    let rotation: BundleQuantization.Rotation
+    /// `rotation`'s signs for width dim, kept for `row`.
     let signs: [Float]?
-    let rotationBlock: Int
 
     static func checkFormat(_ bundle: WeightBundle) throws {
         let storage = bundle.manifest.vocabulary
@@ -141,11 +142,10 @@ public struct BundleVocabularyPlanes: Sendable {
             throw BundleError.tensorInvalid(file: bundle.path, tensor: info.name, reason: "head \(info.rows)×\(info.cols), expected \(c.vocabSize)×\(c.dim)")
         }
         projection = try BundleProjection(bundle: bundle, layer: info)
-        let rotation = bundle.manifest.quantization.rotation
+        rotation = bundle.manifest.quantization.rotation
         signs = rotation.signs(width: info.cols)
-        rotationBlock = rotation.block
-        if signs != nil, rotationBlock <= 0 || info.cols % rotationBlock != 0 {
-            throw BundleError.tensorInvalid(file: bundle.path, tensor: info.name, reason: "rotation block \(rotationBlock) for width \(info.cols)")
+        if signs != nil, rotation.block <= 0 || info.cols % rotation.block != 0 {
+            throw BundleError.tensorInvalid(file: bundle.path, tensor: info.name, reason: "rotation block \(rotation.block) for width \(info.cols)")
         }
     }
 
@@ -156,13 +156,11 @@ public struct BundleVocabularyPlanes: Sendable {
     /// values written to `out`.
     public func row(_ row: Int, into out: UnsafeMutablePointer<Float>) {
         projection.linear.dequantizeRow(row, into: out)
-        if let signs { _ = sa_rht_inverse(out, 1, cols, rotationBlock, signs) }
+        if let signs { _ = sa_rht_inverse(out, 1, cols, rotation.block, signs) }
     }
 
     /// The whole matrix, [rows][cols] fp32, rotated back.
-    public func dequantized() -> [Float] {
-        var w = projection.dequantized()
-        if let signs { _ = sa_rht_inverse(&w, rows, cols, rotationBlock, signs) }
-        return w
+    public func dequantized(file: String) throws -> [Float] {
+        try projection.dequantized(undoing: rotation, file: file)
     }
 }

@@ -1,4 +1,3 @@
-import CShiftKernels
 import ShiftAddBundle
 import ShiftAddModel
 
@@ -20,7 +19,7 @@ public struct BundleWeights: WeightProvider {
                 guard [planes.rows, planes.cols] == shape else {
                     throw BundleError.tensorInvalid(file: bundle.path, tensor: name, reason: "shape \([planes.rows, planes.cols]), expected \(shape)")
                 }
-                return planes.dequantized()
+                return try planes.dequantized(file: bundle.path)
             }
             return try BundleVocabularyRows(bundle: bundle, name: name, rows: shape[0], cols: shape[1]).dequantized(file: bundle.path)
         }
@@ -29,13 +28,7 @@ public struct BundleWeights: WeightProvider {
         guard [p.rows, p.cols] == shape else {
             throw BundleError.tensorInvalid(file: bundle.path, tensor: name, reason: "shape \([p.rows, p.cols]), expected \(shape)")
         }
-        var w = p.dequantized()
-        let rotation = bundle.manifest.quantization.rotation
-        if let signs = rotation.signs(width: p.cols) {
-            let status = sa_rht_inverse(&w, p.rows, p.cols, rotation.block, signs)
-            guard status == 0 else { throw BundleError.tensorInvalid(file: bundle.path, tensor: name, reason: "rotation block \(rotation.block)") }
-        }
-        return w
+        return try p.dequantized(undoing: bundle.manifest.quantization.rotation, file: bundle.path)
     }
 
     /// (layer, projection) of a canonical projection weight name such as `blk.3.attn_q.weight`.

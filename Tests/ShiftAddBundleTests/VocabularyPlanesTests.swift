@@ -53,7 +53,7 @@ import Testing
         var expected = linear.dequantized()
         let signs = try #require(bundle.manifest.quantization.rotation.signs(width: Self.dim))
         #expect(sa_rht_inverse(&expected, Self.vocab, Self.dim, 64, signs) == 0)
-        #expect(planes.dequantized().map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(try planes.dequantized(file: bundle.path).map(\.bitPattern) == expected.map(\.bitPattern))
         let rotated = linear.dequantized()
         var row = [Float](repeating: 0, count: Self.dim)
         for r in [0, 17, Self.vocab - 1] {

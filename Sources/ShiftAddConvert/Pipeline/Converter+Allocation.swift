@@ -46,7 +46,7 @@ extension Converter {
             guard budget >= smallest else {
                 throw ConversionError.invalidOption(String(
                     format: "--avg-bits %g is below the smallest this model can be stored at: %.3f bits per projection weight (1 bit plane each)",
-                    bits, Double(smallest * 8) / Double(weights)).replacingOccurrences(of: ".000 ", with: " "))
+                    bits, Double(smallest * 8) / Double(weights)))
             }
             return budget
         case let .maxBytes(limit):

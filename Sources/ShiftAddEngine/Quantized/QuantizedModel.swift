@@ -108,8 +108,8 @@ public final class QuantizedModel {
     }
 
     /// Hands back the bundle memory of every tensor (the model has copied all of them into its own
-    /// layout, the tied embedding's planes included), so the weights are not held twice. The bundle must not be read afterwards (another
-    /// engine on it would fail to load).
+    /// layout, the tied embedding's planes included), so the weights are not held twice. The
+    /// bundle must not be read afterwards (another engine on it would fail to load).
     public func releaseBundleCopies() {
         bundle.release(bundle.manifest.tensors.map(\.name))
     }
