@@ -15,10 +15,12 @@ public struct SamplingParameters: Sendable, Equatable {
     public var frequencyPenalty: Float
     /// nil = none; n = the chosen token's log-probability and the top n alternatives (0...20).
     public var logprobs: Int?
+    /// Added to these tokens' logits after the penalties, before sampling and log-probabilities.
+    public var logitBias: [Int: Float]
 
     public init(temperature: Float = 1, topK: Int = 0, topP: Float = 1, minP: Float = 0, seed: UInt64? = nil,
                 repetitionPenalty: Float = 1, presencePenalty: Float = 0, frequencyPenalty: Float = 0,
-                logprobs: Int? = nil) {
+                logprobs: Int? = nil, logitBias: [Int: Float] = [:]) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
@@ -28,6 +30,7 @@ public struct SamplingParameters: Sendable, Equatable {
         self.presencePenalty = presencePenalty
         self.frequencyPenalty = frequencyPenalty
         self.logprobs = logprobs
+        self.logitBias = logitBias
     }
 
     /// Top-p 0 keeps only the most likely token, which is greedy decoding: these parameters with
