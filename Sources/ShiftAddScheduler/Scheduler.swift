@@ -100,19 +100,37 @@ public final class Scheduler: Sendable {
     /// texts parsed as those tokens. Rejections throw at once and queue nothing.
     public func submit(_ request: GenerationRequest,
                        events: @escaping @Sendable (GenerationEvent) -> Void) throws(AdmissionError) -> GenerationID {
-        do {
+        try submit(request, choices: 1) { _, event in events(event) }[0]
+    }
+
+    /// Queues `choices` generations of one request, which count as one queued request. Choice i
+    /// samples with seed `s &+ i`, where s is the request's seed (or one drawn here), so choice i
+    /// equals the request alone with that seed. Choices after the first wait until the first has
+    /// computed the prompt, then read its full blocks from the prefix cache. Only the first gets
+    /// `promptLogprobs`. `events` receives each choice's events with its index.
+    public func submit(_ request: GenerationRequest, choices: Int,
+                       events: @escaping @Sendable (Int, GenerationEvent) -> Void) throws(AdmissionError) -> [GenerationID] {
+        do throws(AdmissionError) {
+            guard choices >= 1 else { throw .invalid("choices must be at least 1, got \(choices)") }
             let prompt = try validate(request)
             let seed = request.sampling.seed ?? UInt64.random(in: .min ... .max)
             let limit = configuration.maxQueued
-            return try mailbox.update { (m: inout Mailbox) throws(AdmissionError) -> GenerationID in
+            return try mailbox.update { (m: inout Mailbox) throws(AdmissionError) -> [GenerationID] in
                 guard !m.shuttingDown else { throw .shuttingDown }
                 let queued = m.engineQueued + m.incoming.count
                 guard queued < limit else { throw .overloaded(queued: queued, limit: limit) }
-                let id = GenerationID(rawValue: m.nextID)
-                m.nextID += 1
-                m.incoming.append(Submission(id: id, prompt: prompt, request: request, seed: seed,
-                                             submitted: ContinuousClock.now, events: events))
-                return id
+                let now = ContinuousClock.now
+                var ids: [GenerationID] = []
+                for i in 0..<choices {
+                    let id = GenerationID(rawValue: m.nextID)
+                    m.nextID += 1
+                    var choice = request
+                    if i > 0 { choice.promptLogprobs = nil }
+                    m.incoming.append(Submission(id: id, prompt: prompt, request: choice, seed: seed &+ UInt64(i),
+                                                 leader: ids.first, submitted: now, events: { events(i, $0) }))
+                    ids.append(id)
+                }
+                return ids
             }
         } catch {
             mailbox.withLock { $0.rejections += 1 }
@@ -157,13 +175,17 @@ public final class Scheduler: Sendable {
         if let bad = prompt.first(where: { !vocabulary.contains($0) }) {
             throw .invalid("prompt token id \(bad) is outside the vocabulary of \(vocabularySize) tokens")
         }
+        if let bad = r.sampling.logitBias.keys.sorted().first(where: { !vocabulary.contains($0) }) {
+            throw .invalid("logit bias token id \(bad) is outside the vocabulary of \(vocabularySize) tokens")
+        }
         if let bad = r.stopTokenIds.first(where: { !vocabulary.contains($0) }) {
             throw .invalid("stop token id \(bad) is outside the vocabulary of \(vocabularySize) tokens")
         }
         if r.stop.contains("") { throw .invalid("stop strings must not be empty") }
         try Self.validate(r.sampling)
+        if let n = r.promptLogprobs, !(0...20).contains(n) { throw .invalid("promptLogprobs must be in 0...20, got \(n)") }
         if let maxTokens = r.maxTokens {
-            guard maxTokens >= 1 else { throw .invalid("maxTokens must be at least 1, got \(maxTokens)") }
+            guard maxTokens >= 0 else { throw .invalid("maxTokens must be at least 0, got \(maxTokens)") }
             guard prompt.count + maxTokens <= contextLength else {
                 throw .promptTooLong(promptTokens: prompt.count, maxTokens: maxTokens, context: contextLength)
             }
@@ -187,5 +209,6 @@ public final class Scheduler: Sendable {
         try check(s.presencePenalty.isFinite, "presencePenalty must be finite")
         try check(s.frequencyPenalty.isFinite, "frequencyPenalty must be finite")
         if let n = s.logprobs { try check((0...20).contains(n), "logprobs must be in 0...20, got \(n)") }
+        try check(s.logitBias.values.allSatisfy(\.isFinite), "logit biases must be finite")
     }
 }

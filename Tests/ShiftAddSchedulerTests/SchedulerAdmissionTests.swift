@@ -33,7 +33,9 @@ import Testing
             (GenerationRequest(prompt: .tokens([1]), sampling: .init(temperature: -1)), "temperature must be a number ≥ 0, got -1.0"),
             (GenerationRequest(prompt: .tokens([1]), sampling: .init(topP: 0)), "topP must be in (0, 1], got 0.0"),
             (GenerationRequest(prompt: .tokens([1]), sampling: .init(logprobs: 21)), "logprobs must be in 0...20, got 21"),
-            (GenerationRequest(prompt: .tokens([1]), maxTokens: 0), "maxTokens must be at least 1, got 0"),
+            (GenerationRequest(prompt: .tokens([1]), maxTokens: -1), "maxTokens must be at least 0, got -1"),
+            (GenerationRequest(prompt: .tokens([1]), sampling: .init(logitBias: [99999: 1])),
+             "logit bias token id 99999 is outside the vocabulary of \(s.tokenizer.vocabularySize) tokens"),
             (GenerationRequest(prompt: .tokens([1]), stop: ["x", ""]), "stop strings must not be empty"),
         ]
         for (request, message) in bad {

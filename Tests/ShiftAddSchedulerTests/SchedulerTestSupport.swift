@@ -120,6 +120,7 @@ struct GenerationLog: Sendable {
     var tokens: [Int] = []
     var text = ""
     var logprobs: [TokenLogprob] = []
+    var promptLogprobs: [TokenLogprob]?
     var summary: GenerationSummary?
     var malformed: [String] = []
     /// `Scheduler.stats().steps` when the first token and `.finished` arrived: the steps completed
@@ -151,6 +152,11 @@ final class Recorder: Sendable {
             case let .started(prompt):
                 if log.prompt != nil || !log.tokens.isEmpty { log.malformed.append(".started twice or late") }
                 log.prompt = prompt
+            case let .promptLogprobs(entries):
+                if log.prompt == nil || !log.tokens.isEmpty || log.promptLogprobs != nil {
+                    log.malformed.append(".promptLogprobs out of order")
+                }
+                log.promptLogprobs = entries
             case let .delta(text, tokens, logprobs):
                 if log.prompt == nil { log.malformed.append(".delta before .started") }
                 if log.tokens.isEmpty { log.firstTokenAtStep = steps }
@@ -262,7 +268,7 @@ final class Gate: Sendable {
 
 /// The order in which events of several requests arrived, by request label.
 final class Timeline: Sendable {
-    enum Kind: Equatable, Sendable { case started, delta, finished }
+    enum Kind: Equatable, Sendable { case started, promptLogprobs, delta, finished }
     private let entries = Mutex<[(String, Kind)]>([])
 
     func recorder(_ label: String, stats scheduler: Scheduler? = nil,
@@ -270,6 +276,7 @@ final class Timeline: Sendable {
         Recorder(stats: scheduler) { [self] event, log in
             let kind: Kind = switch event {
             case .started: .started
+            case .promptLogprobs: .promptLogprobs
             case .delta: .delta
             case .finished: .finished
             }

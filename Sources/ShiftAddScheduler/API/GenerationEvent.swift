@@ -43,6 +43,9 @@ public struct GenerationSummary: Sendable {
 public enum GenerationEvent: Sendable {
     /// Admitted to the batch; the prompt as tokenized.
     case started(promptTokens: [Int])
+    /// With `promptLogprobs`: one entry per prompt token, the first with a NaN log-probability (no
+    /// context predicts it) and no alternatives.
+    case promptLogprobs([TokenLogprob])
     /// `text` is valid UTF-8 and may be "" while the bytes of a character or a possible stop string
     /// wait; `logprobs` has one entry per token when the request asked for them.
     case delta(text: String, tokens: [Int], logprobs: [TokenLogprob])

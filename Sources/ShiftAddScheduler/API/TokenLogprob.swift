@@ -19,6 +19,7 @@ public struct TokenLogprob: Sendable {
     public let token: Int
     public let text: String
     public let bytes: [UInt8]
+    /// NaN for the first prompt token, which nothing predicts.
     public let logprob: Float
     public let top: [TokenAlternative]
 

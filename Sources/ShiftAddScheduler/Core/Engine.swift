@@ -65,8 +65,11 @@ final class Engine: @unchecked Sendable {
             }
             let now = clock.now
             for s in mail.incoming {
-                waiting.append(GenerationSequence(s, tokenizer: tokenizer, vocabularySize: model.vocabularySize,
-                                                  contextLength: limits.contextLength))
+                let seq = GenerationSequence(s, tokenizer: tokenizer, vocabularySize: model.vocabularySize,
+                                             contextLength: limits.contextLength)
+                // A request's choices arrive together, the first one first.
+                seq.leader = s.leader.flatMap { id in waiting.last { $0.id == id } }
+                waiting.append(seq)
             }
             if mail.shutdown {
                 for seq in waiting + running { finish(seq, .cancelled, now: now) }
@@ -98,7 +101,7 @@ final class Engine: @unchecked Sendable {
         let promptTokens = plan.reduce(0) { $0 + ($1.seq.isDecoding ? 0 : $1.count) }
         let entries = plan.map { seq, n in
             ForwardEntry(tokens: seq.tokens(seq.computed..<(seq.computed + n)), blocks: seq.blocks, start: seq.computed,
-                         logits: seq.computed + n == seq.count ? .last : .none)
+                         logits: seq.promptLogprobs != nil ? .all : seq.computed + n == seq.count ? .last : .none)
         }
         let forwardStarted = clock.now
         let logits = model.forward(entries, cache: blocks.cache)
@@ -112,14 +115,23 @@ final class Engine: @unchecked Sendable {
         let vocab = model.vocabularySize
         var row = 0
         for (seq, n) in plan {
+            let first = seq.computed
+            let rows = seq.promptLogprobs != nil ? n : first + n == seq.count ? 1 : 0
             seq.computed += n
             offerFullBlocks(of: seq)
+            if seq.promptLogprobs != nil { scorePrompt(seq, positions: first..<seq.computed, logits: logits, firstRow: row) }
+            if seq.computed >= seq.prompt.count { seq.promptDone = true }
+            row += rows
             guard seq.computed == seq.count else { continue }
+            // maxTokens 0: the prompt was all that was asked for.
+            guard seq.count < seq.limit else {
+                finish(seq, .length, now: computedAt)
+                continue
+            }
             let sampled = logits.withUnsafeBufferPointer {
-                seq.sampler.sample(UnsafeBufferPointer(rebasing: $0[(row * vocab)..<((row + 1) * vocab)]),
+                seq.sampler.sample(UnsafeBufferPointer(rebasing: $0[((row - 1) * vocab)..<(row * vocab)]),
                                    promptTokens: seq.prompt, generated: seq.generated)
             }
-            row += 1
             deliver(sampled, to: seq, now: computedAt)
         }
         steps += 1
@@ -139,8 +151,14 @@ final class Engine: @unchecked Sendable {
         var obtainable = blocks.obtainableBlocks
             - running.reduce(0) { $0 + max(0, blocks.blocks(for: $1.count) - $1.blocks.count) }
         while running.count < limits.maxRunning, let seq = waiting.first {
-            // At least the last known token is recomputed: its logits pick the next token.
-            let hits = blocks.lookup(seq.allTokens, limit: (seq.count - 1) / bs)
+            // Later choices of a request wait for the first to compute the prompt they share.
+            if let leader = seq.leader {
+                guard leader.promptDone else { break }
+                seq.leader = nil
+            }
+            // At least the last known token is recomputed: its logits pick the next token. A prompt
+            // whose log-probabilities are owed is computed in full.
+            let hits = blocks.lookup(seq.allTokens, limit: seq.promptLogprobs != nil ? 0 : (seq.count - 1) / bs)
             let idleHits = hits.count { blocks.isIdleCached($0.block) }
             let need = blocks.blocks(for: seq.count) - hits.count
             guard need + idleHits <= obtainable else { break }
@@ -278,6 +296,26 @@ final class Engine: @unchecked Sendable {
         if let reason { finish(seq, reason, now: now) }
     }
 
+    /// Log-probabilities of the prompt tokens that the logits rows of `positions` predict (rows in
+    /// order from `firstRow`); once the whole prompt is scored they are sent.
+    private func scorePrompt(_ seq: GenerationSequence, positions: Range<Int>, logits: [Float], firstRow: Int) {
+        guard let alternatives = seq.promptLogprobs else { return }
+        let vocab = model.vocabularySize
+        if positions.lowerBound == 0 {
+            seq.promptEntries = logprob(SampledToken(token: seq.prompt[0], logprob: .nan, top: []))
+        }
+        logits.withUnsafeBufferPointer { all in
+            for (r, p) in positions.enumerated() where p + 1 < seq.prompt.count {
+                let row = UnsafeBufferPointer(rebasing: all[((firstRow + r) * vocab)..<((firstRow + r + 1) * vocab)])
+                seq.promptEntries += logprob(LogSoftmax.score(seq.prompt[p + 1], alternatives: alternatives, logits: row))
+            }
+        }
+        guard positions.upperBound >= seq.prompt.count else { return }
+        seq.promptLogprobs = nil
+        seq.events(.promptLogprobs(seq.promptEntries))
+        seq.promptEntries = []
+    }
+
     private func logprob(_ sampled: SampledToken) -> [TokenLogprob] {
         guard let logprob = sampled.logprob else { return [] }
         let bytes = tokenizer.tokenBytes(sampled.token, renderSpecial: true)
@@ -292,6 +330,7 @@ final class Engine: @unchecked Sendable {
 
     /// Takes `seq` out of the engine, frees its blocks and sends `.finished`.
     private func finish(_ seq: GenerationSequence, _ reason: FinishReason, message: String? = nil, now: ContinuousClock.Instant) {
+        seq.promptDone = true
         blocks.release(seq.blocks)
         seq.resetCache()
         running.removeAll { $0 === seq }

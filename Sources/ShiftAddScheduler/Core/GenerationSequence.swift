@@ -19,6 +19,14 @@ final class GenerationSequence {
     /// Tokens that end the generation with `.stop`: stop token ids, plus end-of-generation ids unless ignored.
     let stopTokens: Set<Int>
     let wantsLogprobs: Bool
+    /// Alternatives per prompt token while its log-probabilities are still owed (nil: none or sent).
+    var promptLogprobs: Int?
+    /// Prompt log-probabilities gathered so far, the first token's unscored.
+    var promptEntries: [TokenLogprob] = []
+    /// The first choice of the same request: this one joins the batch once that one's prompt is computed.
+    var leader: GenerationSequence?
+    /// The prompt has been computed once (or the sequence ended): choices waiting on it may go.
+    var promptDone = false
     let deadline: ContinuousClock.Instant?
     let events: @Sendable (GenerationEvent) -> Void
 
@@ -47,6 +55,7 @@ final class GenerationSequence {
         text = TextStream(tokenizer: tokenizer, stop: r.stop)
         stopTokens = Set(r.stopTokenIds).union(r.ignoreEOS ? [] : tokenizer.endOfGenerationIds)
         wantsLogprobs = r.sampling.logprobs != nil
+        promptLogprobs = r.promptLogprobs
         deadline = r.deadline
         events = s.events
         submitted = s.submitted
@@ -67,6 +76,7 @@ final class GenerationSequence {
 
     /// Forgets the cache state (its blocks were released): the sequence recomputes from scratch.
     func resetCache() {
+        if promptLogprobs != nil { promptEntries = [] }
         blocks = []
         computed = 0
         hashedBlocks = 0

@@ -6,6 +6,8 @@ struct Submission: Sendable {
     /// The request's seed, or one drawn at submit when it had none, so a preempted sequence's
     /// sampler continues the same stream.
     let seed: UInt64
+    /// Another choice of the same request whose prompt this one waits for, to find it in the prefix cache.
+    let leader: GenerationID?
     let submitted: ContinuousClock.Instant
     let events: @Sendable (GenerationEvent) -> Void
 }
