@@ -54,7 +54,8 @@ private struct ServerProcess {
         guard FileManager.default.fileExists(atPath: modelPath) else { throw CLIError("\(modelPath): no such file or directory") }
         let signals = SignalWaiter([SIGINT, SIGTERM])
         let metrics = Metrics()
-        let api = APIServer(apiKeys: apiKeys, corsOrigins: config.corsOrigins, logger: logger, metrics: metrics)
+        let api = APIServer(apiKeys: apiKeys, corsOrigins: config.corsOrigins, logger: logger, metrics: metrics,
+                            maxChoices: config.maxChoices)
         // Listen first: /live answers and the rest says 503 while the model converts or loads.
         let http = try HTTPServer(options: config.httpServerOptions, handler: api)
         api.setHTTPStatistics { [weak http] in http?.statistics() }

@@ -29,6 +29,7 @@ import Testing
         .init(option: "kv-cache-memory", text: "512", json: #""2 GB""#, reason: "is not a size between 1MiB and 1TiB"),
         .init(option: "max-queued", text: "0", json: #""ten""#, reason: "is not an integer between 1 and 1000000"),
         .init(option: "max-running", text: "5000", json: "null", reason: "is not an integer between 1 and 4096"),
+        .init(option: "max-choices", text: "0", json: "null", reason: "is not an integer between 1 and 128"),
         .init(option: "context-limit", text: "0", json: #""x""#, reason: "is not an integer between 1 and 1048576"),
         .init(option: "drain-timeout", text: "-5s", json: #""1d""#, reason: "is not a duration between 0s and 86400s"),
         .init(option: "cors-origins", text: "example.com", json: #"["https://a.example/path"]"#, reason: "is not a list of origins"),

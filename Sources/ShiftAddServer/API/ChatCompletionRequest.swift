@@ -16,7 +16,9 @@ public struct ChatCompletionRequest: Sendable, Equatable {
     /// Decodes and validates a request body; the error names the field at fault.
     public init(body: [UInt8]) throws(APIError) {
         let f = try JSONFields(body: body)
-        options = try GenerationOptions(f)
+        options = try GenerationOptions(
+            f, routeFields: ["messages", "max_tokens", "max_completion_tokens", "logprobs", "top_logprobs"],
+            refused: FieldRule.refusedChat)
         let maxTokens = try f.integer("max_tokens", .atLeast(1))
         options.maxTokens = try f.integer("max_completion_tokens", .atLeast(1)) ?? maxTokens
         let logprobs = try f.bool("logprobs") ?? false

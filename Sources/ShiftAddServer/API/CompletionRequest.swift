@@ -22,10 +22,12 @@ public struct CompletionRequest: Sendable, Equatable {
     /// Decodes and validates a request body; the error names the field at fault.
     public init(body: [UInt8]) throws(APIError) {
         let f = try JSONFields(body: body)
-        options = try GenerationOptions(f)
-        options.maxTokens = try f.integer("max_tokens", .atLeast(1)) ?? Self.defaultMaxTokens
-        options.logprobs = try f.integer("logprobs", .between(0, Double(Self.maxLogprobs)))
+        options = try GenerationOptions(f, routeFields: ["prompt", "max_tokens", "logprobs", "echo"],
+                                        refused: FieldRule.refusedCompletion)
         echo = try f.bool("echo") ?? false
+        // With echo, 0 scores the prompt and generates nothing.
+        options.maxTokens = try f.integer("max_tokens", .atLeast(echo ? 0 : 1)) ?? Self.defaultMaxTokens
+        options.logprobs = try f.integer("logprobs", .between(0, Double(Self.maxLogprobs)))
         prompt = try Self.prompt(f)
     }
 

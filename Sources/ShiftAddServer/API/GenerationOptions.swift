@@ -19,11 +19,25 @@ public struct GenerationOptions: Sendable, Equatable {
     public var stream = false
     /// With `stream`: a last chunk carries the usage.
     public var includeUsage = false
+    /// Choices to generate (`n`); the server caps it.
+    public var choices = 1
+    /// Added to the logits of these token ids before sampling and log-probabilities.
+    public var logitBias: [Int: Double] = [:]
+    /// Fields present that change nothing (see `FieldRule`), for the debug log.
+    public var ignoredFields: [String] = []
 
     public init() {}
 
-    /// Reads every shared field except `max_tokens` and `logprobs`, whose meaning differs per route.
-    init(_ f: JSONFields) throws(APIError) {
+    /// The fields `init(_:)` reads.
+    static let fields: Set<String> = [
+        "model", "temperature", "top_p", "top_k", "min_p", "seed", "stop", "presence_penalty", "frequency_penalty",
+        "repetition_penalty", "n", "logit_bias", "ignore_eos", "stream", "stream_options",
+    ]
+
+    /// Reads every shared field except `max_tokens` and `logprobs`, whose meaning differs per route,
+    /// after checking the whole body against the field rule: `routeFields` are the route's own.
+    init(_ f: JSONFields, routeFields: Set<String>, refused: [String: String]) throws(APIError) {
+        ignoredFields = try FieldRule.check(f, read: Self.fields.union(routeFields), refused: refused)
         model = try f.string("model")
         temperature = try f.number("temperature", .between(0, 2)) ?? 1
         topP = try f.number("top_p", .between(0, 1)) ?? 1
@@ -34,17 +48,35 @@ public struct GenerationOptions: Sendable, Equatable {
         presencePenalty = try f.number("presence_penalty", .between(-2, 2)) ?? 0
         frequencyPenalty = try f.number("frequency_penalty", .between(-2, 2)) ?? 0
         repetitionPenalty = try f.number("repetition_penalty", .above(0)) ?? 1
-        if let n = try f.integer("n", .any), n != 1 {
-            throw .invalid("n must be 1: one choice per request is supported", param: "n")
-        }
+        choices = try f.integer("n", .atLeast(1)) ?? 1
+        logitBias = try Self.logitBias(f)
         ignoreEOS = try f.bool("ignore_eos") ?? false
         stream = try f.bool("stream") ?? false
         if let options = try f.object("stream_options") {
+            ignoredFields += try FieldRule.check(options, read: ["include_usage"], refused: [:],
+                                                 ignorable: FieldRule.meaninglessStreamOptions).map { "stream_options." + $0 }
             includeUsage = try options.bool("include_usage") ?? false
         }
     }
 
     static let maxStopStrings = 4
+    static let maxLogitBias = 100.0
+
+    /// `logit_bias`: an object from token ids (decimal strings) to numbers between -100 and 100.
+    private static func logitBias(_ f: JSONFields) throws(APIError) -> [Int: Double] {
+        guard let bias = try f.object("logit_bias") else { return [:] }
+        var result: [Int: Double] = [:]
+        for (key, value) in bias.values {
+            guard let id = Int(key), id >= 0, String(id) == key else {
+                throw .invalid("logit_bias keys must be token ids (decimal integers >= 0), got \"\(key)\"", param: "logit_bias")
+            }
+            guard let b = JSONFields.number(value), Bound.between(-maxLogitBias, maxLogitBias).contains(b) else {
+                throw .invalid("logit_bias values must be numbers between -100 and 100", param: "logit_bias")
+            }
+            result[id] = b
+        }
+        return result
+    }
 
     /// `stop`: a string or an array of up to four non-empty strings.
     private static func stop(_ f: JSONFields) throws(APIError) -> [String] {

@@ -3,7 +3,8 @@ import ShiftAddScheduler
 /// The two shapes OpenAI gives token log-probabilities in.
 public enum LogprobsJSON {
     /// `/v1/completions`: parallel arrays, alternatives as a text → logprob object, and each token's
-    /// offset (in Unicode scalars) into the choice's text, counting from `textOffset`.
+    /// offset (in Unicode scalars) into the choice's text, counting from `textOffset`. An entry with
+    /// a NaN log-probability (the first prompt token) has null for both.
     public static func completion(_ entries: [TokenLogprob], textOffset: Int) -> JSONValue {
         var offsets: [JSONValue] = []
         var offset = textOffset
@@ -12,6 +13,8 @@ public enum LogprobsJSON {
             offset += entry.text.unicodeScalars.count
         }
         let top: [JSONValue] = entries.map { entry in
+            // The first prompt token: nothing predicts it.
+            if entry.logprob.isNaN { return .null }
             var seen = Set<String>()
             return .object(entry.top.compactMap { alternative in
                 guard seen.insert(alternative.text).inserted else { return nil }

@@ -27,39 +27,67 @@ public struct ResponseBuilder: Sendable {
         (kind == .text ? "cmpl-" : "chatcmpl-") + RequestID.random()
     }
 
-    /// The complete (non-streamed) response.
+    /// One finished choice of a complete response.
+    public struct Choice: Sendable {
+        public var text: String
+        public var finishReason: String
+        public var logprobs: [TokenLogprob]?
+        /// Where the first logprob entry's `text_offset` counts from (completions).
+        public var logprobsOffset: Int
+
+        public init(text: String, finishReason: String, logprobs: [TokenLogprob]?, logprobsOffset: Int = 0) {
+            self.text = text
+            self.finishReason = finishReason
+            self.logprobs = logprobs
+            self.logprobsOffset = logprobsOffset
+        }
+    }
+
+    /// The complete (non-streamed) response of one choice.
     public func response(text: String, finishReason: String, logprobs: [TokenLogprob]?, logprobsOffset: Int = 0,
                          usage: Usage) -> JSONValue {
+        response(choices: [Choice(text: text, finishReason: finishReason, logprobs: logprobs, logprobsOffset: logprobsOffset)],
+                 usage: usage)
+    }
+
+    /// The complete (non-streamed) response, choices indexed in order.
+    public func response(choices: [Choice], usage: Usage) -> JSONValue {
+        envelope(kind == .text ? "text_completion" : "chat.completion",
+                 choices: choices.enumerated().map { choiceJSON($0.offset, $0.element) }, usage: usage.json)
+    }
+
+    private func choiceJSON(_ index: Int, _ c: Choice) -> JSONValue {
+        let (text, finishReason, logprobs, logprobsOffset) = (c.text, c.finishReason, c.logprobs, c.logprobsOffset)
         let choice: JSONValue
         switch kind {
         case .text:
             choice = .object([
-                ("index", .int(0)),
+                ("index", .int(index)),
                 ("text", .string(text)),
                 ("logprobs", logprobs.map { LogprobsJSON.completion($0, textOffset: logprobsOffset) } ?? .null),
                 ("finish_reason", .string(finishReason)),
             ])
         case .chat:
             choice = .object([
-                ("index", .int(0)),
+                ("index", .int(index)),
                 ("message", .object([("role", .string("assistant")), ("content", .string(text)), ("refusal", .null)])),
                 ("logprobs", logprobs.map { LogprobsJSON.chat($0) } ?? .null),
                 ("finish_reason", .string(finishReason)),
             ])
         }
-        return envelope(kind == .text ? "text_completion" : "chat.completion", choices: [choice], usage: usage.json)
+        return choice
     }
 
     /// One streamed chunk. `text` nil: a chat chunk with an empty delta (the last one, with the
     /// finish reason). `role`: a chat chunk that opens the assistant's message. With
     /// `includeUsage`, the chunk has `"usage": null` (the usage comes in `usageChunk`).
-    public func chunk(text: String?, role: Bool = false, finishReason: String? = nil, logprobs: [TokenLogprob]? = nil,
+    public func chunk(index: Int = 0, text: String?, role: Bool = false, finishReason: String? = nil, logprobs: [TokenLogprob]? = nil,
                       logprobsOffset: Int = 0, includeUsage: Bool = false) -> JSONValue {
         let choice: JSONValue
         switch kind {
         case .text:
             choice = .object([
-                ("index", .int(0)),
+                ("index", .int(index)),
                 ("text", .string(text ?? "")),
                 ("logprobs", logprobs.map { LogprobsJSON.completion($0, textOffset: logprobsOffset) } ?? .null),
                 ("finish_reason", .optional(finishReason)),
@@ -69,7 +97,7 @@ public struct ResponseBuilder: Sendable {
             if role { delta.append(("role", .string("assistant"))) }
             if let text { delta.append(("content", .string(text))) }
             choice = .object([
-                ("index", .int(0)),
+                ("index", .int(index)),
                 ("delta", .object(delta)),
                 ("logprobs", logprobs.map { LogprobsJSON.chat($0) } ?? .null),
                 ("finish_reason", .optional(finishReason)),

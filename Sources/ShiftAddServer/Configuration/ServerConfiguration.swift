@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var kvCacheBytes: Int? = nil
     public var maxQueued = 256
     public var maxRunning = 64
+    /// Most choices (`n`) per request.
+    public var maxChoices = 8
     /// Tokens per sequence (prompt + completion); nil = the model's context length.
     public var contextLimit: Int? = nil
     /// How long in-flight requests may run after SIGTERM before the server exits anyway.

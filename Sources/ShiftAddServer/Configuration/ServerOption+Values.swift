@@ -18,6 +18,7 @@ extension ServerOption {
         case .kvCacheMemory: c.kvCacheBytes = try V.optional(value) { v throws(InvalidValue) in try V.size(v, sizeRange) }
         case .maxQueued: c.maxQueued = try V.integer(value, integerRange)
         case .maxRunning: c.maxRunning = try V.integer(value, integerRange)
+        case .maxChoices: c.maxChoices = try V.integer(value, integerRange)
         case .contextLimit: c.contextLimit = try V.optional(value) { v throws(InvalidValue) in try V.integer(v, integerRange) }
         case .drainTimeout: c.drainTimeoutSeconds = try V.seconds(value, durationRange)
         case .corsOrigins: c.corsOrigins = value == .null ? [] : try V.origins(value)
@@ -49,6 +50,7 @@ extension ServerOption {
         case .kvCacheMemory: c.kvCacheBytes.map(V.formatSize)
         case .maxQueued: String(c.maxQueued)
         case .maxRunning: String(c.maxRunning)
+        case .maxChoices: String(c.maxChoices)
         case .contextLimit: c.contextLimit.map(String.init)
         case .drainTimeout: V.formatSeconds(c.drainTimeoutSeconds)
         case .corsOrigins: c.corsOrigins.joined(separator: ",")

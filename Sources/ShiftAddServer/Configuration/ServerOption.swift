@@ -12,6 +12,7 @@ public enum ServerOption: String, CaseIterable, Sendable {
     case kvCacheMemory = "kv-cache-memory"
     case maxQueued = "max-queued"
     case maxRunning = "max-running"
+    case maxChoices = "max-choices"
     case contextLimit = "context-limit"
     case drainTimeout = "drain-timeout"
     case corsOrigins = "cors-origins"
@@ -40,7 +41,8 @@ public enum ServerOption: String, CaseIterable, Sendable {
         case .tlsCert, .tlsKey, .apiKeysFile, .model: "PATH"
         case .bundleCache: "DIR"
         case .modelId: "NAME"
-        case .threads, .maxBatchTokens, .maxQueued, .maxRunning, .contextLimit, .maxConnections, .maxConcurrentStreams: "N"
+        case .threads, .maxBatchTokens, .maxQueued, .maxRunning, .maxChoices, .contextLimit, .maxConnections,
+             .maxConcurrentStreams: "N"
         case .kvCacheMemory, .maxBodyBytes, .maxHeaderBytes: "SIZE"
         case .drainTimeout, .headerTimeout, .idleTimeout: "DURATION"
         case .corsOrigins: "ORIGINS"
@@ -55,7 +57,8 @@ public enum ServerOption: String, CaseIterable, Sendable {
         case .host, .modelId: "string"
         case .tlsCert, .tlsKey, .apiKeysFile, .model, .bundleCache: "path"
         case .port, .tlsPort: "integer 0-65535"
-        case .threads, .maxBatchTokens, .maxQueued, .maxRunning, .contextLimit, .maxConnections, .maxConcurrentStreams:
+        case .threads, .maxBatchTokens, .maxQueued, .maxRunning, .maxChoices, .contextLimit, .maxConnections,
+             .maxConcurrentStreams:
             "integer " + ConfigurationValues.describe(integerRange)
         case .kvCacheMemory, .maxBodyBytes, .maxHeaderBytes: "size " + ConfigurationValues.describe(sizes: sizeRange)
         case .drainTimeout, .headerTimeout, .idleTimeout: "duration " + ConfigurationValues.describe(durationRange)
@@ -81,6 +84,7 @@ public enum ServerOption: String, CaseIterable, Sendable {
         case .kvCacheMemory: "KV cache budget, e.g. 512MiB; unset = max-running full contexts, at most 1GiB and a quarter of memory"
         case .maxQueued: "Most requests waiting for a batch slot; more are refused with 429"
         case .maxRunning: "Most sequences generating at once"
+        case .maxChoices: "Most choices (n) one request may ask for"
         case .contextLimit: "Most tokens per sequence (prompt + completion); unset = the model's context length"
         case .drainTimeout: "After SIGTERM, how long in-flight requests may finish before exit, e.g. 30s"
         case .corsOrigins: "Comma-separated origins allowed by CORS (scheme://host[:port], or *); empty = CORS off"
@@ -102,6 +106,7 @@ public enum ServerOption: String, CaseIterable, Sendable {
         case .maxBatchTokens: 1...65536
         case .maxQueued, .maxConnections: 1...1_000_000
         case .maxRunning: 1...4096
+        case .maxChoices: 1...128
         case .contextLimit: 1...1_048_576
         case .maxConcurrentStreams: 1...65536
         default: 0...0

@@ -10,6 +10,7 @@ extension APIServer {
             if let error = readinessError { throw error }
             let body = try CompletionRequest(body: request.body)
             try checkModel(body.options.model)
+            try checkOptions(body.options)
             let prompt: GenerationRequest.Prompt
             let echo: String?
             switch body.prompt {
@@ -21,8 +22,11 @@ extension APIServer {
                 prompt = .tokens(tokens)
                 echo = body.echo ? scheduler.tokenizer.decode(tokens) : nil
             }
-            submit(generationRequest(prompt, addSpecialTokens: true, body.options), options: body.options, kind: .text,
-                   echo: echo, promptParam: "prompt", request, exchange)
+            var generation = generationRequest(prompt, addSpecialTokens: true, body.options)
+            let promptLogprobs = body.echo && body.options.logprobs != nil
+            if promptLogprobs { generation.promptLogprobs = body.options.logprobs }
+            submit(generation, options: body.options, kind: .text, echo: echo, promptLogprobs: promptLogprobs,
+                   promptParam: "prompt", request, exchange)
         } catch {
             registry.remove(request.id)
             exchange.fail(error)
@@ -34,10 +38,11 @@ extension APIServer {
             if let error = readinessError { throw error }
             let body = try ChatCompletionRequest(body: request.body)
             try checkModel(body.options.model)
+            try checkOptions(body.options)
             let text = try renderChat(body.messages, addGenerationPrompt: true)
             // The template wrote BOS and the turn markers itself.
             submit(generationRequest(.text(text), addSpecialTokens: false, body.options), options: body.options,
-                   kind: .chat, echo: nil, promptParam: "messages", request, exchange)
+                   kind: .chat, echo: nil, promptLogprobs: false, promptParam: "messages", request, exchange)
         } catch {
             registry.remove(request.id)
             exchange.fail(error)
@@ -63,6 +68,21 @@ extension APIServer {
         if let model, model != modelId { throw .modelNotFound(model, served: modelId) }
     }
 
+    /// `n` within the server's maximum, `logit_bias` ids inside the vocabulary; names the
+    /// ignored fields in the debug log the first time each comes.
+    func checkOptions(_ o: GenerationOptions) throws(APIError) {
+        if o.choices > maxChoices { throw .invalid("n must be an integer between 1 and \(maxChoices)", param: "n") }
+        let size = scheduler.tokenizer.vocabularySize
+        if let bad = o.logitBias.keys.sorted().first(where: { $0 >= size }) {
+            throw .invalid("logit_bias holds token id \(bad), outside the vocabulary of \(size) tokens", param: "logit_bias")
+        }
+        let new = loggedIgnoredFields.withLock { seen in o.ignoredFields.filter { seen.insert($0).inserted } }
+        if !new.isEmpty {
+            logger.debug("request fields ignored: they change nothing here, or their support is pending",
+                         [("fields", new.joined(separator: ","))])
+        }
+    }
+
     func checkTokens(_ tokens: [Int], param: String) throws(APIError) {
         let size = scheduler.tokenizer.vocabularySize
         if let bad = tokens.first(where: { $0 >= size }) {
@@ -75,37 +95,42 @@ extension APIServer {
         let sampling = SamplingParameters(
             temperature: Float(o.temperature), topK: o.topK, topP: Float(o.topP), minP: Float(o.minP), seed: o.seed,
             repetitionPenalty: Float(o.repetitionPenalty), presencePenalty: Float(o.presencePenalty),
-            frequencyPenalty: Float(o.frequencyPenalty), logprobs: o.logprobs).zeroTopPAsGreedy
+            frequencyPenalty: Float(o.frequencyPenalty), logprobs: o.logprobs,
+            logitBias: o.logitBias.mapValues { Float($0) }).zeroTopPAsGreedy
         return GenerationRequest(prompt: prompt, addSpecialTokens: addSpecialTokens, sampling: sampling,
                                  maxTokens: o.maxTokens, stop: o.stop, ignoreEOS: o.ignoreEOS)
     }
 
     private func submit(_ generationRequest: GenerationRequest, options: GenerationOptions, kind: ResponseBuilder.Kind,
-                        echo: String?, promptParam: String, _ request: HTTPRequest, _ exchange: Exchange) {
+                        echo: String?, promptLogprobs: Bool, promptParam: String, _ request: HTTPRequest,
+                        _ exchange: Exchange) {
         let builder = ResponseBuilder(kind: kind, id: ResponseBuilder.makeID(kind), created: Int(Date().timeIntervalSince1970),
                                       model: modelId)
         let settings = GenerationRun.Settings(
-            builder: builder, stream: options.stream, includeUsage: options.includeUsage, logprobs: options.logprobs != nil,
-            echo: echo, keepAliveSeconds: keepAliveSeconds)
+            builder: builder, choices: options.choices, stream: options.stream, includeUsage: options.includeUsage,
+            logprobs: options.logprobs != nil, echo: echo, promptLogprobs: promptLogprobs, keepAliveSeconds: keepAliveSeconds)
         let registry = registry
         let id = request.id
         let logger = logger
-        let run = GenerationRun(settings: settings, exchange: exchange) { summary in
+        let run = GenerationRun(settings: settings, exchange: exchange) { summaries in
             registry.remove(id)
             if logger.isEnabled(.debug) {
-                logger.debug("generation finished", [("request_id", exchange.requestID)] + Self.timingFields(summary))
+                for summary in summaries {
+                    logger.debug("generation finished", [("request_id", exchange.requestID)] + Self.timingFields(summary))
+                }
             }
         }
         // `handle` registered the request; a client gone since then has nothing to submit.
         guard registry.contains(id) else { return }
         do {
-            let generation = try scheduler.submit(generationRequest) { run.handle($0) }
-            // Gone now: the client left during the submission (or the generation already ended,
-            // when the cancel is a no-op).
-            guard registry.setGeneration(id, generation) else { return scheduler.cancel(generation) }
-            exchange.addLogFields([("generation", generation.description), ("stream", String(options.stream))])
+            let generations = try scheduler.submit(generationRequest, choices: options.choices) { run.handle($0, $1) }
+            // Gone now: the client left during the submission (or the generations already ended,
+            // when the cancels are no-ops).
+            guard registry.setGenerations(id, generations) else { return generations.forEach(scheduler.cancel) }
+            let names = generations.map(\.description).joined(separator: ",")
+            exchange.addLogFields([("generation", names), ("stream", String(options.stream))])
             if logger.isEnabled(.debug) {
-                logger.debug("generation submitted", [("request_id", exchange.requestID), ("generation", generation.description)]
+                logger.debug("generation submitted", [("request_id", exchange.requestID), ("generation", names)]
                     + Self.requestFields(generation: generationRequest))
             }
             run.begin()

@@ -26,6 +26,10 @@ public final class APIServer: HTTPRequestHandler {
     let metrics: Metrics
     /// Seconds without output after which a stream gets a `: keep-alive` comment.
     let keepAliveSeconds: Double
+    /// Most choices (`n`) one request may ask for.
+    let maxChoices: Int
+    /// Ignored request fields already named in the debug log.
+    let loggedIgnoredFields = Mutex(Set<String>())
     /// Unix time of construction, reported as the model's `created`.
     let created = Int(Date().timeIntervalSince1970)
     private let apiKeys: APIKeys
@@ -40,10 +44,12 @@ public final class APIServer: HTTPRequestHandler {
     /// A handler with no model yet: /live answers, everything that needs the model answers 503
     /// until `attach` and `setReady(true)`.
     /// `apiKeys` empty: no authentication. `corsOrigins` empty: no CORS headers; "*" allows any origin.
-    public init(apiKeys: [String], corsOrigins: [String], logger: Logger, metrics: Metrics, keepAliveSeconds: Double = 5) {
+    public init(apiKeys: [String], corsOrigins: [String], logger: Logger, metrics: Metrics, keepAliveSeconds: Double = 5,
+                maxChoices: Int = APIServer.defaultMaxChoices) {
         self.logger = logger
         self.metrics = metrics
         self.keepAliveSeconds = keepAliveSeconds
+        self.maxChoices = maxChoices
         self.apiKeys = APIKeys(apiKeys)
         cors = CORSPolicy(origins: corsOrigins)
     }
@@ -51,8 +57,9 @@ public final class APIServer: HTTPRequestHandler {
     /// A handler serving `scheduler`'s model from the start (readiness still waits for `setReady`).
     public convenience init(scheduler: Scheduler, modelId: String, chatTemplate: String?, bosToken: String, eosToken: String,
                             apiKeys: [String], corsOrigins: [String], logger: Logger, metrics: Metrics,
-                            keepAliveSeconds: Double = 5) {
-        self.init(apiKeys: apiKeys, corsOrigins: corsOrigins, logger: logger, metrics: metrics, keepAliveSeconds: keepAliveSeconds)
+                            keepAliveSeconds: Double = 5, maxChoices: Int = APIServer.defaultMaxChoices) {
+        self.init(apiKeys: apiKeys, corsOrigins: corsOrigins, logger: logger, metrics: metrics, keepAliveSeconds: keepAliveSeconds,
+                  maxChoices: maxChoices)
         attach(scheduler: scheduler, modelId: modelId, chatTemplate: chatTemplate, bosToken: bosToken, eosToken: eosToken)
     }
 
@@ -97,6 +104,8 @@ public final class APIServer: HTTPRequestHandler {
         httpStatistics.withLock { $0 = source }
     }
 
+    public static let defaultMaxChoices = 8
+
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
         let route = Route.match(path: request.path)
         let exchange = Exchange(
@@ -138,10 +147,11 @@ public final class APIServer: HTTPRequestHandler {
         guard let entry = registry.remove(id), isAttached else { return }
         // Cancelled first: whoever sees the disconnect counted or logged knows the cancel is posted.
         // The generation's own metrics follow only when the engine has acted on it.
-        if let generation = entry.generation { scheduler.cancel(generation) }
+        for generation in entry.generations { scheduler.cancel(generation) }
         metrics.recordDisconnect()
         logger.info("client went away; generation cancelled", [
-            ("request_id", entry.exchange.requestID), ("generation", entry.generation?.description ?? "-"),
+            ("request_id", entry.exchange.requestID),
+            ("generation", entry.generations.isEmpty ? "-" : entry.generations.map(\.description).joined(separator: ",")),
         ])
         entry.exchange.clientWentAway()
     }
@@ -164,10 +174,11 @@ public final class APIServer: HTTPRequestHandler {
 
     private func renderMetrics(_ exchange: Exchange) {
         let http = httpStatistics.withLock { $0 }?() ?? nil
-        let stats = served.withLock { $0 }?.scheduler.stats()
+        let model = served.withLock { $0 }
+        let stats = model?.scheduler.stats()
             ?? SchedulerStats(queued: 0, running: 0, kvBlocksTotal: 0, kvBlocksUsed: 0, kvBlocksCached: 0, kvBlocksFree: 0,
                               preemptions: 0, rejections: 0, steps: 0)
-        let text = metrics.render(scheduler: stats, http: http)
+        let text = metrics.render(scheduler: stats, http: http, modelName: model?.modelId ?? "")
         exchange.respond(status: 200, contentType: PrometheusText.contentType, body: Array(text.utf8))
     }
 }

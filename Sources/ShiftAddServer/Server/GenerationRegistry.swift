@@ -9,7 +9,8 @@ import Synchronization
 final class GenerationRegistry: Sendable {
     struct Entry: Sendable {
         let exchange: Exchange
-        var generation: GenerationID?
+        /// The request's generations (one per choice), empty until submitted.
+        var generations: [GenerationID]
     }
 
     private let entries = Mutex<[HTTPRequestID: Entry]>([:])
@@ -17,19 +18,19 @@ final class GenerationRegistry: Sendable {
     var count: Int { entries.withLock { $0.count } }
 
     func add(_ id: HTTPRequestID, exchange: Exchange) {
-        entries.withLock { $0[id] = Entry(exchange: exchange, generation: nil) }
+        entries.withLock { $0[id] = Entry(exchange: exchange, generations: []) }
     }
 
     func contains(_ id: HTTPRequestID) -> Bool {
         entries.withLock { $0[id] != nil }
     }
 
-    /// Records the submitted generation; false when the entry is gone (the generation already
-    /// finished, or the client left).
-    func setGeneration(_ id: HTTPRequestID, _ generation: GenerationID) -> Bool {
+    /// Records the submitted generations; false when the entry is gone (they already finished, or
+    /// the client left).
+    func setGenerations(_ id: HTTPRequestID, _ generations: [GenerationID]) -> Bool {
         entries.withLock { e in
             guard e[id] != nil else { return false }
-            e[id]?.generation = generation
+            e[id]?.generations = generations
             return true
         }
     }

@@ -1,90 +1,105 @@
 import ShiftAddScheduler
 import Synchronization
 
-/// Turns one generation's events into its HTTP answer: a JSON response when it finishes, or an
-/// event stream of chunks with keep-alive comments while nothing else is sent.
+/// Turns the events of one request's generations (its `n` choices) into its HTTP answer: a JSON
+/// response when every choice has finished, or an event stream of chunks, choices interleaved by
+/// `index`, with keep-alive comments while nothing else is sent.
 ///
 /// Events can arrive on the engine thread before `begin` runs on the loop thread (right after
 /// `submit` returns); they wait in `pending` until then so the stream's head goes out first.
 final class GenerationRun: Sendable {
     struct Settings: Sendable {
         var builder: ResponseBuilder
+        var choices: Int
         var stream: Bool
         var includeUsage: Bool
         var logprobs: Bool
         /// The prompt text to put before the completion (`echo`), nil without echo.
         var echo: String?
+        /// With `echo` and `logprobs`: the prompt's own log-probabilities lead each choice's.
+        var promptLogprobs: Bool
         var keepAliveSeconds: Double
     }
 
     private let settings: Settings
     private let exchange: Exchange
-    /// Called once with the summary, just before the answer ends (removes the registry entry).
-    private let onFinish: @Sendable (GenerationSummary) -> Void
-    private let state = Mutex(State())
+    /// Called once with every choice's summary, just before the answer ends (removes the registry entry).
+    private let onFinish: @Sendable ([GenerationSummary]) -> Void
+    private let state: Mutex<State>
 
-    private struct State {
-        var begun = false
-        var pending: [GenerationEvent] = []
-        var finished = false
+    private struct Choice {
         var text = ""
         var logprobs: [TokenLogprob] = []
         /// Unicode scalars of the choice's text sent so far, for completion logprob offsets.
         var textOffset = 0
+        var summary: GenerationSummary?
+    }
+
+    private struct State {
+        var begun = false
+        var pending: [(Int, GenerationEvent)] = []
+        var finished = false
+        var choices: [Choice]
+        /// The prompt's entries (`.promptLogprobs` of the first choice), shared by every choice.
+        var promptEntries: [TokenLogprob] = []
         var sentSinceTick = false
         var timer: KeepAliveTimer?
     }
 
-    init(settings: Settings, exchange: Exchange, onFinish: @escaping @Sendable (GenerationSummary) -> Void) {
+    init(settings: Settings, exchange: Exchange, onFinish: @escaping @Sendable ([GenerationSummary]) -> Void) {
         self.settings = settings
         self.exchange = exchange
         self.onFinish = onFinish
+        state = Mutex(State(choices: Array(repeating: Choice(), count: settings.choices)))
     }
 
     /// The scheduler's callback.
-    func handle(_ event: GenerationEvent) {
-        let summary: GenerationSummary? = state.withLock { s in
+    func handle(_ index: Int, _ event: GenerationEvent) {
+        let summaries: [GenerationSummary]? = state.withLock { s in
             guard s.begun else {
-                s.pending.append(event)
+                s.pending.append((index, event))
                 return nil
             }
-            return process(event, &s)
+            return process(index, event, &s)
         }
-        if let summary { complete(summary) }
+        if let summaries { complete(summaries) }
     }
 
     /// Called after a successful submit: opens the stream and replays what already arrived.
     func begin() {
-        let summary: GenerationSummary? = state.withLock { s in
+        let summaries: [GenerationSummary]? = state.withLock { s in
             s.begun = true
             if settings.stream { open(&s) }
-            var summary: GenerationSummary?
-            for event in s.pending { summary = process(event, &s) ?? summary }
+            var summaries: [GenerationSummary]?
+            for (index, event) in s.pending { summaries = process(index, event, &s) ?? summaries }
             s.pending = []
-            return summary
+            return summaries
         }
-        if let summary { complete(summary) }
+        if let summaries { complete(summaries) }
     }
 
     /// Ends the exchange after `onFinish` has run, so a client holding the whole response also
     /// finds the generation's log line written and its registry entry gone.
-    private func complete(_ summary: GenerationSummary) {
-        onFinish(summary)
+    private func complete(_ summaries: [GenerationSummary]) {
+        onFinish(summaries)
         state.withLock { s in
-            if settings.stream { finishStream(summary, &s) } else { respond(summary, s) }
+            if settings.stream { finishStream(summaries, &s) } else { respond(summaries, s) }
         }
     }
 
     private func open(_ s: inout State) {
         exchange.startEventStream()
         let b = settings.builder
-        switch b.kind {
-        case .chat:
-            send(ServerSentEvents.event(b.chunk(text: "", role: true, includeUsage: settings.includeUsage)), &s)
-        case .text:
-            if let echo = settings.echo {
-                send(ServerSentEvents.event(b.chunk(text: echo, includeUsage: settings.includeUsage)), &s)
-                s.textOffset = echo.unicodeScalars.count
+        for i in 0..<settings.choices {
+            switch b.kind {
+            case .chat:
+                send(ServerSentEvents.event(b.chunk(index: i, text: "", role: true, includeUsage: settings.includeUsage)), &s)
+            case .text:
+                // With prompt log-probabilities the echo waits for them.
+                if let echo = settings.echo, !settings.promptLogprobs {
+                    send(ServerSentEvents.event(b.chunk(index: i, text: echo, includeUsage: settings.includeUsage)), &s)
+                    s.choices[i].textOffset = echo.unicodeScalars.count
+                }
             }
         }
         s.timer = KeepAliveTimer(interval: settings.keepAliveSeconds) { [weak self] in self?.tick() }
@@ -103,60 +118,81 @@ final class GenerationRun: Sendable {
         s.sentSinceTick = true
     }
 
-    /// Returns the summary when the event finished the generation; `complete` then ends the exchange.
-    private func process(_ event: GenerationEvent, _ s: inout State) -> GenerationSummary? {
+    /// Returns every choice's summary when the event finished the last one; `complete` then ends
+    /// the exchange.
+    private func process(_ index: Int, _ event: GenerationEvent, _ s: inout State) -> [GenerationSummary]? {
         guard !s.finished else { return nil }
+        let b = settings.builder
         switch event {
         case .started:
+            return nil
+        case .promptLogprobs(let entries):
+            guard settings.promptLogprobs else { return nil }
+            s.promptEntries = entries
+            guard settings.stream, let echo = settings.echo else { return nil }
+            let offset = entries.reduce(0) { $0 + $1.text.unicodeScalars.count }
+            for i in 0..<settings.choices {
+                send(ServerSentEvents.event(b.chunk(index: i, text: echo, logprobs: entries, includeUsage: settings.includeUsage)), &s)
+                s.choices[i].textOffset = offset
+            }
             return nil
         case let .delta(text, _, logprobs):
             if settings.stream {
                 guard !text.isEmpty || (settings.logprobs && !logprobs.isEmpty) else { return nil }
-                let chunk = settings.builder.chunk(text: text, logprobs: settings.logprobs ? logprobs : nil,
-                                                   logprobsOffset: s.textOffset, includeUsage: settings.includeUsage)
+                let chunk = b.chunk(index: index, text: text, logprobs: settings.logprobs ? logprobs : nil,
+                                    logprobsOffset: s.choices[index].textOffset, includeUsage: settings.includeUsage)
                 send(ServerSentEvents.event(chunk), &s)
-                s.textOffset += logprobs.reduce(0) { $0 + $1.text.unicodeScalars.count }
+                s.choices[index].textOffset += logprobs.reduce(0) { $0 + $1.text.unicodeScalars.count }
             } else {
-                s.text += text
-                if settings.logprobs { s.logprobs += logprobs }
+                s.choices[index].text += text
+                if settings.logprobs { s.choices[index].logprobs += logprobs }
             }
             return nil
         case .finished(let summary):
+            s.choices[index].summary = summary
+            if settings.stream, Self.error(summary) == nil {
+                let last = b.chunk(index: index, text: b.kind == .chat ? nil : "", finishReason: summary.reason.rawValue,
+                                   includeUsage: settings.includeUsage)
+                send(ServerSentEvents.event(last), &s)
+            }
+            let summaries = s.choices.compactMap(\.summary)
+            guard summaries.count == settings.choices else { return nil }
             s.finished = true
             s.timer?.cancel()
             s.timer = nil
+            let usage = Self.usage(summaries)
             exchange.addLogFields([
-                ("finish_reason", summary.reason.rawValue), ("prompt_tokens", String(summary.promptTokens)),
-                ("cached_tokens", String(summary.cachedPromptTokens)),
-                ("completion_tokens", String(summary.completionTokens)),
+                ("finish_reason", summaries.map(\.reason.rawValue).joined(separator: ",")),
+                ("prompt_tokens", String(usage.promptTokens)), ("cached_tokens", String(usage.cachedTokens)),
+                ("completion_tokens", String(usage.completionTokens)),
             ])
-            return summary
+            return summaries
         }
     }
 
-    private func usage(_ summary: GenerationSummary) -> Usage {
-        Usage(promptTokens: summary.promptTokens, completionTokens: summary.completionTokens,
-              cachedTokens: summary.cachedPromptTokens)
+    /// The prompt counts once; completion tokens add up over the choices.
+    private static func usage(_ summaries: [GenerationSummary]) -> Usage {
+        Usage(promptTokens: summaries[0].promptTokens, completionTokens: summaries.reduce(0) { $0 + $1.completionTokens },
+              cachedTokens: summaries[0].cachedPromptTokens)
     }
 
-    private func respond(_ summary: GenerationSummary, _ s: State) {
-        if let error = Self.error(summary) { return exchange.fail(error) }
+    private func respond(_ summaries: [GenerationSummary], _ s: State) {
+        if let error = summaries.lazy.compactMap(Self.error).first { return exchange.fail(error) }
         let echo = settings.echo ?? ""
-        let body = settings.builder.response(
-            text: echo + s.text, finishReason: summary.reason.rawValue, logprobs: settings.logprobs ? s.logprobs : nil,
-            logprobsOffset: echo.unicodeScalars.count, usage: usage(summary))
-        exchange.respond(json: body)
+        let choices = zip(s.choices, summaries).map { choice, summary in
+            ResponseBuilder.Choice(
+                text: echo + choice.text, finishReason: summary.reason.rawValue,
+                logprobs: settings.logprobs ? s.promptEntries + choice.logprobs : nil,
+                logprobsOffset: settings.promptLogprobs ? 0 : echo.unicodeScalars.count)
+        }
+        exchange.respond(json: settings.builder.response(choices: choices, usage: Self.usage(summaries)))
     }
 
-    private func finishStream(_ summary: GenerationSummary, _ s: inout State) {
-        let b = settings.builder
-        if let error = Self.error(summary) {
+    private func finishStream(_ summaries: [GenerationSummary], _ s: inout State) {
+        if let error = summaries.lazy.compactMap(Self.error).first {
             send(ServerSentEvents.event(error.json), &s)
-        } else {
-            let last = b.chunk(text: b.kind == .chat ? nil : "", finishReason: summary.reason.rawValue,
-                               includeUsage: settings.includeUsage)
-            send(ServerSentEvents.event(last), &s)
-            if settings.includeUsage { send(ServerSentEvents.event(b.usageChunk(usage(summary))), &s) }
+        } else if settings.includeUsage {
+            send(ServerSentEvents.event(settings.builder.usageChunk(Self.usage(summaries))), &s)
         }
         send(ServerSentEvents.done, &s)
         exchange.finishStream()
