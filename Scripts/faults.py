@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -163,7 +164,8 @@ class Server:
         status, body = self.request("GET", "/metrics", timeout=10)
         for line in body.decode().splitlines():
             key, _, value = line.rpartition(" ")
-            if key == name:
+            # Every sample carries the model's name; `name` leaves it out.
+            if re.sub(r'model_name="[^"]*",?', "", key).replace("{}", "") == name:
                 return float(value)
         return 0.0
 

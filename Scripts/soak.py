@@ -179,7 +179,8 @@ def scrape(port):
     for line in text.splitlines():
         if line and not line.startswith("#"):
             name, value = line.rsplit(" ", 1)
-            samples[name] = float(value)
+            # Every sample carries the model's name; keys leave it out.
+            samples[re.sub(r'model_name="[^"]*",?', "", name).replace("{}", "")] = float(value)
     return samples
 
 

@@ -94,7 +94,10 @@ step "API key required (401 without it)"
 
 "$python" "$(dirname "$0")/openai_client.py" "$http/v1" "$key" smollm2 || fail "openai client"
 
-metric() { curl -fsS "$http/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+# Samples carry the model's name as a label; $1 leaves it out.
+metric() {
+    curl -fsS "$http/metrics" | awk -v n="$1" '{ k = $1; sub(/model_name="[^"]*",?/, "", k); sub(/\{\}/, "", k) } k == n { print $2 }'
+}
 # Polls (up to 30 s) until metric $1 lies within [$2, $3]; prints its last value.
 await_metric() {
     local value

@@ -10,12 +10,14 @@ private func summary(_ reason: FinishReason, prompt: Int, completion: Int, total
                       queueSeconds: 0.01, timeToFirstTokenSeconds: 0.02, totalSeconds: total)
 }
 
-/// Sample lines as name{labels} → value.
+/// Sample lines as name{labels} → value, without the `model_name="m"` label every sample carries.
 private func samples(_ text: String) -> [String: String] {
     var out: [String: String] = [:]
     for line in text.split(separator: "\n") where !line.hasPrefix("#") {
         let space = line.lastIndex(of: " ")!
-        out[String(line[..<space])] = String(line[line.index(after: space)...])
+        let key = String(line[..<space]).replacingOccurrences(of: #"{model_name="m"}"#, with: "")
+            .replacingOccurrences(of: #"{model_name="m","#, with: "{")
+        out[key] = String(line[line.index(after: space)...])
     }
     return out
 }
@@ -36,7 +38,7 @@ private func samples(_ text: String) -> [String: String] {
         metrics.recordRequest(route: "/v1/completions", status: 200, seconds: 0.4)
         metrics.recordRequest(route: "/v1/completions", status: 400, seconds: 0.001)
         metrics.recordDisconnect()
-        let s = samples(metrics.render(scheduler: idleScheduler, http: nil))
+        let s = samples(metrics.render(scheduler: idleScheduler, http: nil, modelName: "m"))
         #expect(s[#"shiftadd_requests_total{route="/v1/completions",status="200"}"#] == "2")
         #expect(s[#"shiftadd_requests_total{route="/v1/completions",status="400"}"#] == "1")
         #expect(s[#"shiftadd_generations_finished_total{reason="length"}"#] == "1")
@@ -55,6 +57,10 @@ private func samples(_ text: String) -> [String: String] {
         #expect(s["shiftadd_kv_blocks_used"] == "40")
         #expect(s["shiftadd_kv_blocks_cached"] == "10")
         #expect(s["shiftadd_kv_blocks_free"] == "50")
+        #expect(s["shiftadd_kv_cache_usage_ratio"] == "0.4")
+        #expect(s["vllm:num_requests_waiting"] == "2")
+        #expect(s["vllm:num_requests_running"] == "3")
+        #expect(s["vllm:kv_cache_usage_perc"] == "0.4")
         // Buckets are cumulative and end with +Inf = count.
         #expect(s[#"shiftadd_inter_token_latency_seconds_bucket{le="0.15"}"#] == "0")
         #expect(s[#"shiftadd_inter_token_latency_seconds_bucket{le="0.25"}"#] == "1")
@@ -77,7 +83,7 @@ private func samples(_ text: String) -> [String: String] {
     @Test func expositionFormat() throws {
         let metrics = Metrics()
         metrics.recordRequest(route: "/v1/chat/completions", status: 200, seconds: 1)
-        let text = metrics.render(scheduler: idleScheduler, http: nil)
+        let text = metrics.render(scheduler: idleScheduler, http: nil, modelName: "m")
         #expect(text.hasSuffix("\n"))
         var declared: [String: String] = [:]
         for line in text.split(separator: "\n").map(String.init) {
@@ -91,7 +97,8 @@ private func samples(_ text: String) -> [String: String] {
                 declared[parts[2]] = parts[3]
             } else {
                 let name = String(line.prefix { $0 != "{" && $0 != " " })
-                #expect(name.hasPrefix("shiftadd_"))
+                #expect(name.hasPrefix("shiftadd_") || name.hasPrefix("vllm:"))
+                #expect(line.dropFirst(name.count).hasPrefix(#"{model_name="m""#), "\(line)")
                 let family = ["_bucket", "_sum", "_count"].reduce(name) { n, suffix in
                     declared[n] == nil && n.hasSuffix(suffix) ? String(n.dropLast(suffix.count)) : n
                 }

@@ -133,11 +133,14 @@ final class TestServer: Sendable {
     }
 
     /// /metrics as (sample name with labels) → value.
+    /// Samples by name and labels, leaving out the `model_name` label every sample carries.
     func metricSamples() throws -> [String: Double] {
         var samples: [String: Double] = [:]
         for line in try request("GET", "/metrics").text.split(separator: "\n") where !line.hasPrefix("#") {
             guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-            samples[String(line[..<space])] = value
+            let key = String(line[..<space]).replacingOccurrences(of: "{model_name=\"\(Self.modelId)\"}", with: "")
+                .replacingOccurrences(of: "{model_name=\"\(Self.modelId)\",", with: "{")
+            samples[key] = value
         }
         return samples
     }

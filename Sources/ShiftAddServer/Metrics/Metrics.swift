@@ -68,10 +68,10 @@ public final class Metrics: Sendable {
         state.withLock { $0.disconnects += 1 }
     }
 
-    /// The text exposition format.
-    public func render(scheduler: SchedulerStats, http: HTTPStatistics?) -> String {
+    /// The text exposition format; every sample carries `model_name` (empty before a model is loaded).
+    public func render(scheduler: SchedulerStats, http: HTTPStatistics?, modelName: String) -> String {
         let s = state.withLock { $0 }
-        var p = PrometheusText()
+        var p = PrometheusText(constantLabels: [("model_name", modelName)])
         p.counter("shiftadd_requests_total", "HTTP requests answered, by route and status code.", s.requests)
         p.histogram("shiftadd_request_duration_seconds", "Time from request to the end of its response.", s.requestSeconds)
         p.counter("shiftadd_generations_finished_total", "Generations finished, by reason (stop, length, cancelled, error).",
@@ -105,6 +105,14 @@ public final class Metrics: Sendable {
         p.gauge("shiftadd_kv_blocks_cached", "Unreferenced KV cache blocks kept for the prefix cache.",
                 Double(scheduler.kvBlocksCached))
         p.gauge("shiftadd_kv_blocks_free", "KV cache blocks in no use.", Double(scheduler.kvBlocksFree))
+        let usage = scheduler.kvBlocksTotal > 0 ? Double(scheduler.kvBlocksUsed) / Double(scheduler.kvBlocksTotal) : 0
+        p.gauge("shiftadd_kv_cache_usage_ratio", "Fraction of KV cache blocks held by sequences (0 to 1).", usage)
+        // The names vLLM exports, which gateways' endpoint pickers read by default.
+        p.gauge("vllm:num_requests_waiting", "Generations waiting to join the batch (as shiftadd_queue_length).",
+                Double(scheduler.queued))
+        p.gauge("vllm:num_requests_running", "Sequences in the batch (as shiftadd_running).", Double(scheduler.running))
+        p.gauge("vllm:kv_cache_usage_perc", "Fraction of KV cache blocks held by sequences, 0 to 1 (as shiftadd_kv_cache_usage_ratio).",
+                usage)
         if let http {
             p.gauge("shiftadd_http_connections_open", "Open client connections.", Double(http.openConnections))
             p.counter("shiftadd_http_connections_accepted_total", "Client connections accepted.",

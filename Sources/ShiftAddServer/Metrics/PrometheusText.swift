@@ -1,17 +1,21 @@
 import Foundation
 
-/// Writes the Prometheus text exposition format (version 0.0.4).
+/// Writes the Prometheus text exposition format (version 0.0.4). `constantLabels` (the served
+/// model's name) go on every sample.
 struct PrometheusText {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     private(set) var text = ""
+    let constantLabels: [(String, String)]
+
+    init(constantLabels: [(String, String)] = []) { self.constantLabels = constantLabels }
 
     mutating func family(_ name: String, _ type: String, _ help: String) {
         text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
     }
 
     mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
-        text += name + Self.labelText(labels) + " " + Self.format(value) + "\n"
+        text += name + Self.labelText(constantLabels + labels) + " " + Self.format(value) + "\n"
     }
 
     mutating func counter(_ name: String, _ help: String, _ value: Double) {
