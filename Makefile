@@ -35,6 +35,7 @@ help:
 	@echo "make model  fetch and verify the default model into $(MODEL_DIR)"
 	@echo "make deps   install missing Debian packages"
 	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
+	@echo "make eval-harness  lm-evaluation-harness through the API; its log-likelihoods checked against shiftadd score"
 	@echo "make bench-llamacpp  llama.cpp's batch-1 decode on the same GGUF (builds llama-cpp-python into a venv once)"
 	@echo "make ablation  the converter ablation of Docs/converter.md (ABLATION_PRESET fast or default; needs EVAL_TEXT)"
 	@echo "make pareto  file size against perplexity and decode speed, bundles beside llama.cpp's quantizations (PARETO_*)"
@@ -161,6 +162,18 @@ pareto: build model llamacpp-venv $(MATPLOTLIB)
 	  --max-bytes $(PARETO_MAX_BYTES) --match-llamacpp $(PARETO_MATCH_LLAMACPP) --bits $(PARETO_BITS) --head-bits $(PARETO_HEAD_BITS) \
 	  --preset $(PARETO_PRESET) --tokens $(PARETO_TOKENS) --threads $(BENCH_THREADS) --convert-threads $(THREADS) \
 	  --repeat $(PARETO_REPEAT)
+
+# lm-evaluation-harness's `local-completions` model against `shiftadd serve` of the default model:
+# its log-likelihoods must equal `shiftadd score`'s on the same bundle (Tests/EvalHarness/check.py).
+LM_EVAL_VERSION := 0.4.13
+LM_EVAL := $(VENV)/.lm-eval-$(LM_EVAL_VERSION)
+$(LM_EVAL): | $(VENV)/bin/python
+	"$(VENV)/bin/pip" install -q "lm-eval[api]==$(LM_EVAL_VERSION)"
+	touch "$@"
+
+.PHONY: eval-harness
+eval-harness: build model $(LM_EVAL)
+	"$(VENV)/bin/python" Tests/EvalHarness/check.py "$(BIN)/shiftadd" "$(MODEL)" .build/eval-harness
 
 bench-http: build model $(call BENCH_BUNDLE,3)
 	Scripts/bench-http.sh "$(BIN)/shiftadd" "$(call BENCH_BUNDLE,3)" 2000

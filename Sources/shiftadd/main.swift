@@ -4,7 +4,7 @@ import ShiftAddEngine
 import ShiftAddServer
 
 /// Entry point: `shiftadd <command> [options]`.
-let commands: [any CLICommand.Type] = [GenerateCommand.self, EvalCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self,
+let commands: [any CLICommand.Type] = [GenerateCommand.self, EvalCommand.self, ScoreCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self,
                                       KernelsCommand.self]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -48,4 +48,13 @@ extension APIServer {
             exchange.fail(error)
         }
     }
+
+    /// The special tokens, as vLLM's `/tokenizer_info` gives them: evaluation harnesses that
+    /// tokenize through `/tokenize` read the end-of-text token here.
+    var tokenizerInfo: JSONValue {
+        .object([
+            ("eos_token", .string(eosToken)), ("bos_token", bosToken.isEmpty ? .null : .string(bosToken)),
+            ("pad_token", .null), ("model_max_length", .int(scheduler.contextLength)),
+        ])
+    }
 }

@@ -137,6 +137,7 @@ public final class APIServer: HTTPRequestHandler {
         case .model: model(request, exchange)
         case .tokenize: work.async { [self] in tokenize(request, exchange) }
         case .detokenize: work.async { [self] in detokenize(request, exchange) }
+        case .tokenizerInfo: exchange.respond(json: tokenizerInfo)
         case .live: exchange.respond(json: .object([("status", .string("ok"))]))
         case .health, .ready: probe(exchange)
         case .metrics: renderMetrics(exchange)

@@ -7,6 +7,7 @@ enum Route: String, CaseIterable, Sendable {
     case model = "/v1/models/{model}"
     case tokenize = "/tokenize"
     case detokenize = "/detokenize"
+    case tokenizerInfo = "/tokenizer_info"
     case live = "/live"
     case health = "/health"
     case ready = "/ready"
@@ -25,7 +26,7 @@ enum Route: String, CaseIterable, Sendable {
     var method: String {
         switch self {
         case .completions, .chatCompletions, .tokenize, .detokenize: "POST"
-        case .models, .model, .live, .health, .ready, .metrics: "GET"
+        case .models, .model, .tokenizerInfo, .live, .health, .ready, .metrics: "GET"
         }
     }
 
