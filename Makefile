@@ -89,7 +89,14 @@ $(OPENAI_CLIENT): | $(VENV)/bin/python
 	"$(VENV)/bin/pip" install -q "openai==$(OPENAI_VERSION)"
 	touch "$@"
 
-test-e2e: build model $(OPENAI_CLIENT)
+# Prometheus' text parser for the end-to-end test's /metrics check.
+PROMETHEUS_CLIENT_VERSION := 0.26.0
+PROMETHEUS_CLIENT := $(VENV)/.prometheus-client-$(PROMETHEUS_CLIENT_VERSION)
+$(PROMETHEUS_CLIENT): | $(VENV)/bin/python
+	"$(VENV)/bin/pip" install -q "prometheus-client==$(PROMETHEUS_CLIENT_VERSION)"
+	touch "$@"
+
+test-e2e: build model $(OPENAI_CLIENT) $(PROMETHEUS_CLIENT)
 	Tests/EndToEnd/run.sh "$(BIN)/shiftadd" "$(MODEL)" "$(VENV)/bin/python"
 
 # Converts the default model on first use (cached) and serves it until Ctrl-C.

@@ -82,4 +82,57 @@ try:
 except APIStatusError as e:
     expect(e.status_code == 400 and "temperature" in str(e), f"bad temperature: {e.status_code} {e}")
 
-print("openai client: models, completions, chat, streaming, logprobs, errors: ok")
+tokenize_url = base_url.rsplit("/v1", 1)[0] + "/tokenize"
+
+# Prompt log-probabilities as lm-evaluation-harness asks for them: token-id prompt, echo, logprobs.
+ids = client.post(tokenize_url, cast_to=object, body={"prompt": "The capital of France is", "add_special_tokens": False})["tokens"]
+scored = client.completions.create(model=model_id, prompt=[ids], max_tokens=1, temperature=0, logprobs=1, echo=True)
+lp = scored.choices[0].logprobs
+expect(len(lp.tokens) == len(ids) + 1 and lp.token_logprobs[0] is None and lp.top_logprobs[0] is None,
+       f"echo logprobs: {lp.tokens} {lp.token_logprobs}")
+expect(all(x <= 0 for x in lp.token_logprobs[1:]), f"prompt logprobs {lp.token_logprobs}")
+prompt_only = client.completions.create(model=model_id, prompt=[ids], max_tokens=0, logprobs=1, echo=True)
+expect(prompt_only.choices[0].logprobs.token_logprobs == lp.token_logprobs[:-1] and prompt_only.usage.completion_tokens == 0,
+       f"max_tokens 0: {prompt_only.choices[0].logprobs.token_logprobs} vs {lp.token_logprobs}")
+
+# n choices: with a seed, choice i is the request alone with seed + i; streamed, chunks carry their index.
+many = client.completions.create(model=model_id, prompt="Once upon a time", max_tokens=6, temperature=1, seed=40, n=4)
+expect([c.index for c in many.choices] == [0, 1, 2, 3], f"choices {many.choices}")
+for i, choice in enumerate(many.choices):
+    alone = client.completions.create(model=model_id, prompt="Once upon a time", max_tokens=6, temperature=1, seed=40 + i)
+    expect(choice.text == alone.choices[0].text, f"choice {i}: {choice.text!r} != seed {40 + i}: {alone.choices[0].text!r}")
+expect(4 <= many.usage.completion_tokens <= 24 and many.usage.prompt_tokens == alone.usage.prompt_tokens,
+       f"usage of 4 choices {many.usage}")
+texts = {}
+for chunk in client.chat.completions.create(model=model_id, messages=messages, max_tokens=5, seed=3, n=2, stream=True):
+    for choice in chunk.choices:
+        texts[choice.index] = texts.get(choice.index, "") + (choice.delta.content or "")
+expect(sorted(texts) == [0, 1], f"streamed choices {texts}")
+
+# logit_bias: -100 on the greedy first token keeps it out.
+first = client.completions.create(model=model_id, prompt=[ids], max_tokens=1, temperature=0, logprobs=1)
+greedy = client.post(tokenize_url, cast_to=object, body={"prompt": first.choices[0].text, "add_special_tokens": False})["tokens"]
+biased = client.completions.create(model=model_id, prompt=[ids], max_tokens=1, temperature=0,
+                                   logit_bias={str(greedy[0]): -100})
+expect(biased.choices[0].text != first.choices[0].text, f"logit_bias ignored: {biased.choices[0].text!r}")
+
+# Fields that would change the answer and are not implemented are refused by name.
+for field, value in [("suffix", "x"), ("best_of", 2)]:
+    try:
+        client.completions.create(model=model_id, prompt="x", max_tokens=1, extra_body={field: value})
+        expect(False, f"{field} accepted")
+    except APIStatusError as e:
+        expect(e.status_code == 400 and e.body["param"] == field, f"{field}: {e.status_code} {e.body}")
+for field, value in [("reasoning_effort", "low"), ("verbosity", "low"), ("modalities", ["audio"]),
+                     ("prediction", {"type": "content", "content": "x"}), ("web_search_options", {}),
+                     ("audio", {"voice": "alloy", "format": "wav"}), ("moderation", {"model": "x"}), ("no_such_field", 1)]:
+    try:
+        client.chat.completions.create(model=model_id, messages=messages, max_tokens=1, extra_body={field: value})
+        expect(False, f"{field} accepted")
+    except APIStatusError as e:
+        expect(e.status_code == 400 and e.body["param"] == field, f"{field}: {e.status_code} {e.body}")
+ok = client.chat.completions.create(model=model_id, messages=messages, max_tokens=1, user="u", store=False,
+                                    metadata={"k": "v"}, service_tier="auto")
+expect(len(ok.choices) == 1, "meaningless fields refused")
+
+print("openai client: models, completions, chat, streaming, logprobs, prompt logprobs, n, logit_bias, refusals, errors: ok")

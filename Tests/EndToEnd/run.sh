@@ -129,6 +129,20 @@ running=$(await_metric shiftadd_running 0 0)
 [ "${running%.*}" = 0 ] || fail "$running sequences still running after the clients left"
 step "disconnects (HTTP/1.1 and h2) cancel their generations"
 
+# Prometheus' own parser reads /metrics; the gauges a gateway's endpoint picker reads are there,
+# labelled with the model's name.
+curl -fsS "$http/metrics" | "$python" -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+samples = {s.name: s for f in text_string_to_metric_families(sys.stdin.read()) for s in f.samples}
+assert all(s.labels.get("model_name") == "smollm2" for s in samples.values()), "a sample without model_name"
+for name in ("vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc",
+             "shiftadd_kv_cache_usage_ratio"):
+    assert name in samples, name
+assert 0 <= samples["vllm:kv_cache_usage_perc"].value <= 1
+' || fail "/metrics as prometheus_client reads it"
+step "prometheus_client parses /metrics; gateway gauges with model_name"
+
 # One sampler: `generate` on the served bundle prints the prompt and then exactly the text the API
 # returns for the same prompt, seed and temperature. On the default model's bundle the first
 # prompt ends at an end-of-text token, the second runs to the 24-token limit.
