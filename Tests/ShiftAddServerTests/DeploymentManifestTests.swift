@@ -25,6 +25,24 @@ import Testing
         return (process.terminationStatus, output)
     }
 
+    /// Runs Docker/validate-inference-gateway.py on `directory` with the Python of the project's
+    /// virtual environment (where kubernetes-validate, PyYAML and jsonschema are installed).
+    static func validateExtension(_ directory: String) throws -> (status: Int32, output: String) {
+        let environment = ProcessInfo.processInfo.environment
+        let venv = environment["KUBERNETES_VALIDATE"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+            ?? ((environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/shiftadd/venv/bin")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: venv + "/python")
+        process.arguments = [docker.appendingPathComponent("validate-inference-gateway.py").path, directory]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     /// `NAME: "value"` entries of the ConfigMap.
     static func configMapEnvironment() throws -> [String: String] {
         var environment: [String: String] = [:]
@@ -44,6 +62,27 @@ import Testing
         #expect(result.status != 127, "\(result.output)")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("6 manifests valid"), "\(result.output)")
+    }
+
+    /// The endpoint picker's manifests against the Kubernetes schemas; the InferencePool and the
+    /// HTTPRoute against their own kinds' schemas; the pool selects the server pods on their port.
+    @Test func inferenceGatewayManifestsPassStrictSchemaValidation() throws {
+        let core = try Self.validate(Self.docker.appendingPathComponent("k8s/inference-gateway").path)
+        #expect(core.status == 0 && core.output.contains("1 manifests valid"), "\(core.output)")
+        let extensionDirectory = Self.docker.appendingPathComponent("k8s/inference-gateway/extension").path
+        let custom = try Self.validateExtension(extensionDirectory)
+        #expect(custom.status == 0 && custom.output.contains("2 inference extension manifests valid"), "\(custom.output)")
+        let pool = try Self.read("k8s/inference-gateway/extension/inferencepool.yaml")
+        #expect(pool.contains("matchLabels:\n      app.kubernetes.io/name: shiftadd\n"))
+        #expect(try Self.integer(pool, after: "number") == Self.integer(Self.read("k8s/deployment.yaml"), after: "containerPort"))
+
+        let directory = NSTemporaryDirectory() + "shiftadd-gie-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let broken = pool.replacingOccurrences(of: "targetPorts:", with: "targetPort:")
+        try Data(broken.utf8).write(to: URL(fileURLWithPath: directory + "/inferencepool.yaml"))
+        let rejected = try Self.validateExtension(directory)
+        #expect(rejected.status == 1 && rejected.output.contains("targetPort"), "\(rejected.output)")
     }
 
     @Test func validatorRejectsAMisspelledField() throws {
