@@ -103,7 +103,7 @@ public final class Scheduler: Sendable {
         try submit(request, choices: 1) { _, event in events(event) }[0]
     }
 
-    /// Queues `choices` generations of one request, which count as one queued request. Choice i
+    /// Queues `choices` generations of one request (the queue limit is checked once, for all). Choice i
     /// samples with seed `s &+ i`, where s is the request's seed (or one drawn here), so choice i
     /// equals the request alone with that seed. Choices after the first wait until the first has
     /// computed the prompt, then read its full blocks from the prefix cache. Only the first gets
