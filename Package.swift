@@ -48,7 +48,7 @@ let package = Package(
         // bit allocation.
         .target(name: "ShiftAddConvert",
                 dependencies: ["ShiftAddModel", "ShiftAddEngine", "ShiftAddBundle", "ShiftAddTokenizer",
-                               "COpenBLAS", "CShiftKernels"]),
+                               "ShiftAddChatTemplate", "COpenBLAS", "CShiftKernels"]),
 
         // Continuous batching over the paged KV cache: admission, prefix cache, sampling, streaming text.
         .target(name: "ShiftAddScheduler",

@@ -15,6 +15,26 @@ enum Ops {
         }
     }
 
+    /// dx (+)= ∂/∂x of y = x / rms(x) * weight, given dy, for `rows` rows of `width`:
+    /// dxᵢ = r·wᵢ·dyᵢ − xᵢ·r³/width · Σⱼ wⱼ·dyⱼ·xⱼ with r = 1/rms(x).
+    static func rmsNormBackward(_ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                _ dx: UnsafeMutablePointer<Float>, rows: Int, width: Int, epsilon: Float, accumulate: Bool = false) {
+        for r in 0..<rows {
+            let xr = x + r * width, dyr = dy + r * width, dxr = dx + r * width
+            var sum: Float = 0, dot: Float = 0
+            for i in 0..<width {
+                sum += xr[i] * xr[i]
+                dot += weight[i] * dyr[i] * xr[i]
+            }
+            let scale = 1 / (sum / Float(width) + epsilon).squareRoot()
+            let k = dot * scale * scale * scale / Float(width)
+            for i in 0..<width {
+                let g = scale * weight[i] * dyr[i] - xr[i] * k
+                dxr[i] = accumulate ? dxr[i] + g : g
+            }
+        }
+    }
+
     /// gate ← silu(gate) · up, for `count` values.
     static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
         for i in 0..<count {
@@ -54,12 +74,13 @@ struct RotaryTable: Sendable {
         }
     }
 
-    /// Rotates `heads` consecutive heads of one token at `position`.
-    func apply(_ v: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
+    /// Rotates `heads` consecutive heads of one token at `position` (back, when `inverse`: the
+    /// rotation's transpose, which carries gradients through it).
+    func apply(_ v: UnsafeMutablePointer<Float>, heads: Int, position: Int, inverse: Bool = false) {
         let half = headDim / 2
         for i in 0..<half {
             let angle = Float(position) * inverseFrequencies[i]
-            let c = Foundation.cos(angle), s = Foundation.sin(angle)
+            let c = Foundation.cos(angle), s = inverse ? -Foundation.sin(angle) : Foundation.sin(angle)
             for h in 0..<heads {
                 let base = v + h * headDim
                 let (a, b) = style == .interleaved ? (2 * i, 2 * i + 1) : (i, i + half)

@@ -209,7 +209,7 @@ extension ReferenceModel {
     }
 
     /// x·Wᵀ (+ bias) for one projection: [rows][outputs].
-    private func project(_ x: [Float], _ layer: Int, _ p: TensorName.Projection, rows: Int) -> [Float] {
+    func project(_ x: [Float], _ layer: Int, _ p: TensorName.Projection, rows: Int) -> [Float] {
         let block = blocks[layer]
         let w = block.weights[p]!
         let outputs = w.count / (x.count / rows)
@@ -224,7 +224,7 @@ extension ReferenceModel {
     }
 
     /// y += x·Wᵀ, with x [rows][inputs] and W [outputs][inputs].
-    private func accumulate(_ x: [Float], _ w: [Float], into y: inout [Float], rows: Int, inputs: Int, outputs: Int) {
+    func accumulate(_ x: [Float], _ w: [Float], into y: inout [Float], rows: Int, inputs: Int, outputs: Int) {
         Self.multiply(x, w, into: &y, rows: rows, inputs: inputs, outputs: outputs, beta: 1)
     }
 

@@ -19,6 +19,8 @@ let spec = CommandSpec(
         .init("apot-terms", value: "K", default: "3", help: "Signed powers of two per scale (1-4)"),
         .init("rotate", value: "KIND", default: "hadamard", help: "Input rotation: hadamard (randomized block Walsh-Hadamard, adds only) or none"),
         .init("calibration", value: "SOURCE", default: "self", help: "self (sequences sampled from the model) or a UTF-8 text file"),
+        .init("self-chat", value: "F", default: "0", help: "Share of self-generated sequences opening a user turn in the chat format"),
+        .init("self-temperatures", value: "LIST", default: "1", help: "Sampling temperatures of self-generated sequences, taken in turn (e.g. 0.8,1,1.2)"),
         .init("samples", value: "N", help: "Calibration sequences (default 128; 16 with --preset fast)"),
         .init("seq-len", value: "N", help: "Tokens per calibration sequence (default 512; 256 with --preset fast)"),
         .init("seed", value: "S", default: "0", help: "Seed for calibration sampling and rotation signs"),
@@ -26,6 +28,9 @@ let spec = CommandSpec(
         .init("refit-passes", value: "N", default: "0", help: "Passes refitting the scales against the output error after binarization"),
         .init("objective", value: "KIND", default: "output", help: "output (error feedback on the calibration inputs) or weight (weight error only; for comparison)"),
         .init("fits", value: "SET", default: "all", help: "Scale fits tried per row-group: all, bcq (no offset), offset, or grid (min-max grid: round to nearest)"),
+        .init("distil-steps", value: "N", help: "Steps of end-to-end scale distillation after conversion (default 0)"),
+        .init("distil-sequences", value: "N", default: "2", help: "Calibration sequences per distillation step"),
+        .init("distil-rate", value: "R", default: "0.002", help: "Distillation step, relative to each group's largest scale"),
         .init("threads", value: "N", default: "\(max(1, ProcessInfo.processInfo.activeProcessorCount))", help: "Compute threads"),
         .init("preset", value: "NAME", default: "default", help: "default, or fast (fewer samples and refinement rounds, for tests and first runs)"),
         .init("head-bits", value: "H", default: "8", help: "Output head: 8 (int8 rows), or 2, 3 or 4 bit planes calibrated like a projection"),
@@ -62,11 +67,21 @@ func options(from a: ParsedArguments) throws -> ConversionOptions {
     }
     let calibration = a.string("calibration")!
     o.calibration = calibration == "self" ? .selfGenerated : .text(path: calibration)
+    o.selfSampling.chatShare = try a.double("self-chat", range: 0...1)!
+    let temperatures = a.string("self-temperatures")!.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+    guard !temperatures.isEmpty, temperatures.allSatisfy({ $0.map { $0 > 0 && $0 <= 4 } ?? false }) else {
+        throw ArgumentError.invalidValue(option: "self-temperatures", value: a.string("self-temperatures")!,
+                                         reason: "expected temperatures in (0, 4] separated by commas")
+    }
+    o.selfSampling.temperatures = temperatures.map { $0! }
     if let n = try a.int("samples", range: 1...100_000) { o.samples = n }
     if let n = try a.int("seq-len", range: 2...1_000_000) { o.sequenceLength = n }
     o.seed = UInt64(try a.int("seed", range: 0...Int.max)!)
     if let n = try a.int("refinement-rounds", range: 0...1000) { o.refinementRounds = n }
     o.scaleRefitPasses = try a.int("refit-passes", range: 0...10)!
+    if let n = try a.int("distil-steps", range: 0...100_000) { o.distillSteps = n }
+    o.distillSequencesPerStep = try a.int("distil-sequences", range: 1...1024)!
+    o.distillRate = Float(try a.double("distil-rate", range: 0...1)!)
     let objective = a.string("objective")!
     guard let parsed = ConversionOptions.Objective(rawValue: objective) else {
         throw ArgumentError.invalidValue(option: "objective", value: objective, reason: "expected output or weight")
@@ -113,6 +128,10 @@ do {
         bar!.update(p.done, detail: p.detail)
     }
     try writer.write(to: output)
+    if let d = converter.distillation {
+        print(String(format: "distillation: mean KL on the first batch %.4f before, %.4f trained, %.4f with rounded scales",
+                     d.before, d.trained, d.rounded))
+    }
     let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
     print(String(format: "wrote %@ (%d bytes) in %.0f s, peak RSS %.0f MB", output, size, Date().timeIntervalSince(start),
                  Double(peakResidentBytes()) / 1e6))

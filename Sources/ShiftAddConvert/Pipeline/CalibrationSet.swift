@@ -1,4 +1,5 @@
 import Foundation
+import ShiftAddChatTemplate
 import ShiftAddEngine
 import ShiftAddModel
 import ShiftAddTokenizer
@@ -24,32 +25,64 @@ public struct CalibrationSet: Sendable {
         return CalibrationSet(sequences: sequences)
     }
 
-    /// Sequences sampled from the model itself at temperature 1 (the `TokenSampler` of generation
-    /// and the API, sequence i seeded with seed + i + 1), each started from a seeded random ordinary
-    /// token, all decoded together in one batch.
+    /// How self-generated calibration samples the model.
+    public struct Sampling: Sendable, Equatable {
+        /// Share of the sequences that open a user turn in the model's chat format (its template's
+        /// text before a user message), the rest starting from a random ordinary token.
+        public var chatShare: Double = 0
+        /// Temperatures, taken in turn by successive sequences.
+        public var temperatures: [Float] = [1]
+
+        public init(chatShare: Double = 0, temperatures: [Float] = [1]) {
+            self.chatShare = chatShare
+            self.temperatures = temperatures
+        }
+    }
+
+    /// Sequences sampled from the model itself (the `TokenSampler` of generation and the API,
+    /// sequence i seeded with seed + i + 1, at temperature `temperatures[i % count]`), all decoded
+    /// together in one batch. The first `chatShare` of them start with `chatOpening` (when given),
+    /// the others with a seeded random ordinary token.
     public static func sampled(from model: ReferenceModel, tokenizer: Tokenizer, count: Int, length: Int, seed: UInt64,
+                               sampling: Sampling = Sampling(), chatOpening: [Int]? = nil,
                                progress: (Int, Int) -> Void) -> CalibrationSet {
         var rng = SeededGenerator(seed: seed)
         let ordinary = (0..<model.config.vocabSize).filter { !tokenizer.isSpecial($0) }
-        var sequences = (0..<count).map { _ in [ordinary[Int(rng.next() % UInt64(ordinary.count))]] }
+        let chatCount = chatOpening.map { $0.count < length ? Int((sampling.chatShare * Double(count)).rounded()) : 0 } ?? 0
+        var sequences = (0..<count).map { i in
+            let random = ordinary[Int(rng.next() % UInt64(ordinary.count))]
+            return i < chatCount ? chatOpening! : [random]
+        }
         let caches = (0..<count).map { _ in model.makeCache(capacity: length) }
         let vocab = model.config.vocabSize
         var samplers = (0..<count).map { i in
-            TokenSampler(parameters: SamplingParameters(temperature: 1, seed: seed &+ UInt64(i) &+ 1), vocabSize: vocab)
+            TokenSampler(parameters: SamplingParameters(temperature: sampling.temperatures[i % sampling.temperatures.count],
+                                                        seed: seed &+ UInt64(i) &+ 1), vocabSize: vocab)
         }
-        var step = sequences.map { $0 }
-        while sequences[0].count < length {
-            let logits = model.forward(Array(zip(step, caches)), allLogits: false)
+        var step = sequences
+        while let shortest = sequences.map(\.count).min(), shortest < length {
+            let active = sequences.indices.filter { sequences[$0].count < length }
+            let logits = model.forward(active.map { (step[$0], caches[$0]) }, allLogits: false)
             logits.withUnsafeBufferPointer { l in
-                for i in 0..<count {
-                    let next = samplers[i].sample(UnsafeBufferPointer(rebasing: l[(i * vocab)..<((i + 1) * vocab)]),
+                for (row, i) in active.enumerated() {
+                    let next = samplers[i].sample(UnsafeBufferPointer(rebasing: l[(row * vocab)..<((row + 1) * vocab)]),
                                                   promptTokens: [], generated: []).token
                     sequences[i].append(next)
                     step[i] = [next]
                 }
             }
-            progress(sequences[0].count, length)
+            progress(sequences.map(\.count).min()!, length)
         }
         return CalibrationSet(sequences: sequences)
+    }
+
+    /// The tokens of `template` before a user message's content: how the model's chat format
+    /// opens a user turn. Nil when the template does not render.
+    public static func chatOpening(template: String, tokenizer: Tokenizer) -> [Int]? {
+        let marker = "\u{1}"
+        guard let parsed = try? ChatTemplate(source: template),
+              let text = try? parsed.render(messages: [ChatMessage(role: "user", content: marker)], addGenerationPrompt: false),
+              let end = text.range(of: marker) else { return nil }
+        return tokenizer.encode(String(text[..<end.lowerBound]), addSpecial: true, parseSpecial: true)
     }
 }

@@ -42,6 +42,8 @@ public struct ConversionOptions: Sendable, Equatable {
     public var rotate = true
     public var rotationBlock = 64
     public var calibration: Calibration = .selfGenerated
+    /// How `.selfGenerated` samples.
+    public var selfSampling = CalibrationSet.Sampling()
     public var samples = 128
     public var sequenceLength = 512
     public var seed: UInt64 = 0
@@ -54,6 +56,10 @@ public struct ConversionOptions: Sendable, Equatable {
     public var objective: Objective = .output
     /// Scale fits tried for every row-group (all by default; fewer for the ablation).
     public var fitKinds: GroupFitKinds = .all
+    /// End-to-end distillation of the scales after the sequential conversion (`ScaleDistiller`).
+    public var distillSteps = 0
+    public var distillSequencesPerStep = 2
+    public var distillRate: Float = 0.002
     /// Output head storage: 8 for int8 rows, or 2 to 4 bit planes calibrated like a projection.
     public var headBits = 8
 
@@ -89,13 +95,21 @@ public struct ConversionOptions: Sendable, Equatable {
         if objective != .output { r["objective"] = objective.rawValue }
         if fitKinds != .all { r["fits"] = fitKinds.name }
         if headBits != 8 { r["head-bits"] = "\(headBits)" }
+        if distillSteps > 0 {
+            r["distil-steps"] = "\(distillSteps)"
+            r["distil-sequences"] = "\(distillSequencesPerStep)"
+            r["distil-rate"] = "\(distillRate)"
+        }
         switch bits {
         case let .uniform(b): r["bits"] = "\(b)"
         case let .average(a): r["avg-bits"] = "\(a)"
         case let .maxBytes(n): r["max-bytes"] = "\(n)"
         }
         switch calibration {
-        case .selfGenerated: r["calibration"] = "self"
+        case .selfGenerated:
+            r["calibration"] = "self"
+            r["self-chat"] = "\(selfSampling.chatShare)"
+            r["self-temperatures"] = selfSampling.temperatures.map { "\($0)" }.joined(separator: ",")
         case let .text(path): r["calibration"] = path
         }
         return r

@@ -38,6 +38,8 @@ public final class Converter {
     let tokenizer: Tokenizer
     let model: ReferenceModel
     public private(set) var reports: [LayerReport] = []
+    /// The distillation's losses, when it ran.
+    public private(set) var distillation: ScaleDistiller.Report?
 
     public init(source: ModelDescription, options: ConversionOptions) throws {
         guard let spec = source.tokenizer else { throw ConversionError.unsupported("\(source.path) has no tokenizer") }
@@ -98,6 +100,13 @@ public final class Converter {
             progress(Progress(stage: "convert", done: l + 1, total: c.layerCount,
                               detail: String(format: "block output error %.4f, %.0fs", mean, elapsed)))
         }
+        if options.distillSteps > 0 {
+            layers = try distil(layers, calibration: calibration, progress: progress)
+            if options.headPlanes {
+                x = model.embed(allTokens)
+                for l in 0..<c.layerCount { model.forwardBlock(l, x: &x, sequences: count, length: length) }
+            }
+        }
         BundleAssembler.addProjections(layers, reports: reports, to: &writer)
         if options.headPlanes {
             progress(Progress(stage: "head", done: 0, total: 1, detail: "\(options.headBits) bit planes"))
@@ -113,14 +122,32 @@ public final class Converter {
         return writer
     }
 
+    /// The projections with their scales distilled end to end against the checkpoint's own model.
+    private func distil(_ layers: [QuantizedProjection], calibration: CalibrationSet,
+                        progress: (Progress) -> Void) throws -> [QuantizedProjection] {
+        let teacher = try ReferenceModel(source)
+        let settings = ScaleDistiller.Settings(steps: options.distillSteps, sequencesPerStep: options.distillSequencesPerStep,
+                                               learningRate: options.distillRate)
+        let distiller = ScaleDistiller(settings: settings, apotTerms: options.apotTerms) { try self.rotation(width: $0) }
+        let start = Date()
+        let (distilled, report) = try distiller.distil(layers, student: model, teacher: teacher, sequences: calibration.sequences) { step, loss in
+            progress(Progress(stage: "distil", done: step, total: options.distillSteps,
+                              detail: String(format: "KL %.4f, %.0fs", loss, Date().timeIntervalSince(start))))
+        }
+        distillation = report
+        return distilled
+    }
+
     private func calibrationSet(progress: (Progress) -> Void) throws -> CalibrationSet {
         switch options.calibration {
         case let .text(path):
             return try CalibrationSet.fromText(path: path, tokenizer: tokenizer, count: options.samples,
                                                length: options.sequenceLength, seed: options.seed)
         case .selfGenerated:
+            let opening = source.chatTemplate.flatMap { CalibrationSet.chatOpening(template: $0, tokenizer: tokenizer) }
             return CalibrationSet.sampled(from: model, tokenizer: tokenizer, count: options.samples,
-                                          length: options.sequenceLength, seed: options.seed) { done, total in
+                                          length: options.sequenceLength, seed: options.seed,
+                                          sampling: options.selfSampling, chatOpening: opening) { done, total in
                 progress(Progress(stage: "calibrate", done: done, total: total, detail: "sampling from the model"))
             }
         }

@@ -1,0 +1,50 @@
+import Foundation
+import ShiftAddBundle
+import ShiftAddConvert
+import ShiftAddModel
+import ShiftAddTestSupport
+import Testing
+
+/// End-to-end distillation of the scales on a tiny model.
+@Suite struct DistillationTests {
+    /// Four sequences per step, all of the tiny calibration set: every step sees the same batch, so
+    /// the losses it reports are of one function.
+    static func options(terms: Int = 3) -> ConversionOptions {
+        var o = TinyConversion.options(bits: .uniform(2), apotTerms: terms)
+        o.distillSteps = 12
+        o.distillSequencesPerStep = 4
+        o.distillRate = 0.002
+        return o
+    }
+
+    @Test func distillationLowersTheKLItMinimizes() throws {
+        let source = try TinyConversion.source()
+        let converter = try Converter(source: source, options: Self.options())
+        _ = try converter.convert { _ in }
+        let report = try #require(converter.distillation)
+        #expect(report.steps.count == 12)
+        #expect(report.steps[0] == report.before)
+        #expect(report.trained < 0.8 * report.before, "\(report)")
+        #expect(report.rounded < report.before, "\(report)")
+        #expect(report.steps.suffix(3).allSatisfy { $0 < report.steps[0] }, "\(report.steps)")
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func distilledScalesAreSumsOfAtMostTermsPowersOfTwo(terms: Int) throws {
+        let bundle = try TinyConversion.bundle(try TinyConversion.source(), Self.options(terms: terms))
+        for l in 0..<2 {
+            for p in TensorName.Projection.allCases {
+                let projection = try BundleProjection(bundle: bundle, layer: l, projection: p)
+                #expect(projection.alpha.allSatisfy { $0 >= 0 })
+                #expect((projection.alpha + projection.beta).allSatisfy { signedPowerOfTwoTerms($0) <= terms })
+            }
+        }
+    }
+
+    @Test func distilledConversionIsByteDeterministic() throws {
+        let source = try TinyConversion.source()
+        let first = try TinyConversion.convert(source, Self.options()).0.serialized()
+        #expect(first == (try TinyConversion.convert(source, Self.options()).0.serialized()))
+        #expect(first != (try TinyConversion.convert(source, TinyConversion.options(bits: .uniform(2))).0.serialized()))
+    }
+}
