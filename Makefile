@@ -7,7 +7,17 @@ SWIFT ?= swift
 SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN := .build/release
 MODEL_DIR ?= $(or $(SHIFTADD_MODEL_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shiftadd/models)
-MODEL := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
+# MODEL names the model (Scripts/fetch-model.sh knows each): smollm2 (default) or gemma3-270m, the
+# second family, fetched and checked by `make model` and `make tokenizer-agreement` (the engine does not run it yet).
+# Below, $(MODEL) is the path of its GGUF in the cache.
+MODEL ?= smollm2
+MODEL_FILE_smollm2 := SmolLM2-135M-Instruct.Q4_1.gguf
+MODEL_FILE_gemma3-270m := gemma-3-270m-q4_k_m.gguf
+override MODEL_NAME := $(MODEL)
+ifeq ($(MODEL_FILE_$(MODEL_NAME)),)
+$(error unknown MODEL '$(MODEL_NAME)' (known: smollm2, gemma3-270m))
+endif
+override MODEL := $(MODEL_DIR)/$(MODEL_FILE_$(MODEL_NAME))
 THREADS ?= $(shell nproc)
 PROMPT ?= The capital of France is
 HOST ?= 127.0.0.1
@@ -32,7 +42,7 @@ help:
 	@echo "make run    install what is missing, build, fetch and convert the default model, serve it on $(HOST):$(PORT)"
 	@echo "make test   build and run the unit tests, the kernel suites on each instruction set and the end-to-end test"
 	@echo "make build  build the executables (release)"
-	@echo "make model  fetch and verify the default model into $(MODEL_DIR)"
+	@echo "make model  fetch and verify the model (MODEL=smollm2, the default, or gemma3-270m) into $(MODEL_DIR)"
 	@echo "make deps   install missing Debian packages"
 	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
 	@echo "make eval-harness  lm-evaluation-harness through the API; its log-likelihoods checked against shiftadd score"
@@ -59,7 +69,7 @@ build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
 model: deps
-	@Scripts/fetch-model.sh "$(MODEL_DIR)"
+	@Scripts/fetch-model.sh "$(MODEL_DIR)" $(MODEL_NAME)
 
 test: test-unit test-kernel-paths test-e2e
 
