@@ -8,7 +8,7 @@ import ShiftAddTokenizer
 enum TokenizeCommand: CLICommand {
     static let spec = CommandSpec(
         name: "tokenize", summary: "Print the token ids of a text file as JSON",
-        usage: "shiftadd tokenize --model PATH --file FILE [--per-line]",
+        usage: "shiftadd tokenize --model PATH --file FILE [--per-line] [--decode]",
         options: [
             .init("model", value: "PATH", help: "Bundle or checkpoint whose tokenizer to use"),
             .init("tokenizer", value: "PATH", help: "Tokenizer file for llama2.c checkpoints"),
@@ -16,6 +16,7 @@ enum TokenizeCommand: CLICommand {
             .init("per-line", help: "Encode each line (split on \\n, without it) and print one array per line"),
             .init("special", help: "Add BOS/EOS as the model's metadata asks"),
             .init("parse-special", help: "Encode special-token text such as <|im_start|> as those tokens"),
+            .init("decode", help: "The other way: FILE holds a JSON array of ids per line; print each decoded text as a JSON string"),
         ])
 
     static func run(_ a: ParsedArguments) throws {
@@ -23,6 +24,16 @@ enum TokenizeCommand: CLICommand {
         let path = try a.required("file")
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read") }
         let text = String(decoding: data, as: UTF8.self)
+        if try a.flag("decode") {
+            for line in text.split(separator: "\n") {
+                guard let ids = try? JSONDecoder().decode([Int].self, from: Data(line.utf8)) else {
+                    throw CLIError("\(path): '\(line.prefix(40))' is not a JSON array of token ids")
+                }
+                let json = try JSONEncoder().encode(tokenizer.decode(ids))
+                print(String(decoding: json, as: UTF8.self))
+            }
+            return
+        }
         let special = try a.flag("special")
         let parseSpecial = try a.flag("parse-special")
         // Split on the scalar "\n": as Characters, "\r\n" would be one unit and never match.
@@ -40,7 +51,7 @@ enum TokenizeCommand: CLICommand {
 func tokenizerSpec(model path: String, tokenizerPath: String?) throws -> TokenizerSpec {
     let spec = WeightBundle.isBundle(path: path)
         ? try WeightBundle(path: path).manifest.tokenizer
-        : try ModelLoader.load(path: path, tokenizerPath: tokenizerPath).tokenizer
+        : try ModelLoader.loadTokenizer(path: path, tokenizerPath: tokenizerPath)
     guard let spec else { throw CLIError("\(path): no tokenizer") }
     return spec
 }

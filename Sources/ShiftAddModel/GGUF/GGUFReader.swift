@@ -68,6 +68,12 @@ public enum GGUFReader {
         return model
     }
 
+    /// The tokenizer of a GGUF file alone, whatever its architecture (tools that only tokenize need
+    /// no engine support for the model); nil when the file describes none.
+    public static func readTokenizer(path: String) throws -> TokenizerSpec? {
+        try tokenizerSpec(try GGUFFile(path: path).metadata, path: path)
+    }
+
     static func tokenizerSpec(_ meta: [String: GGUFValue], path: String) throws -> TokenizerSpec? {
         guard let modelName = meta["tokenizer.ggml.model"]?.stringValue else { return nil }
         guard let model = TokenizerSpec.Model(rawValue: modelName) else {
