@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""Checks that `shiftadd tokenize` encodes text exactly like Hugging Face `tokenizers`.
+"""Checks that `shiftadd tokenize` encodes text exactly like a reference tokenizer on the same GGUF.
 
-The reference tokenizer is built from the vocabulary and merges stored in the SmolLM2 GGUF, with
-SmolLM2's pre-tokenizer (individual digits, then GPT-2 byte-level splitting). The comparison covers
-≥ 2,000 varied lines (English prose from a text file, code, numbers, many scripts, emoji, whitespace
-runs, contractions, punctuation), the whole text file in one piece, and lines with chat control
-tokens encoded with special-token parsing.
+Two references, one per tokenizer kind:
+- `tokenizers` (SmolLM2, byte-level BPE): Hugging Face `tokenizers` built from the vocabulary and
+  merges stored in the GGUF, with SmolLM2's pre-tokenizer (individual digits, then GPT-2 byte-level
+  splitting). Needs `gguf` and `tokenizers`.
+- `llamacpp` (Gemma 3, SentencePiece): llama.cpp's own tokenizer through llama-cpp-python
+  (`Llama.tokenize` on the GGUF loaded with vocab_only, no BOS); run with the Python of the
+  llama-cpp-python environment (`make tokenizer-agreement MODEL=gemma3-270m`).
 
-Usage: Scripts/tokenizer_agreement.py [TEXT_FILE] [--model GGUF] [--shiftadd BINARY]
+The comparison covers ≥ 2,000 varied lines (English prose from a text file, code, numbers, many
+scripts, emoji, whitespace runs, contractions, punctuation), the whole text file in one piece, lines
+with the model's control tokens encoded with special-token parsing, and the decoding of every line's
+ids back to its text.
+
+Usage: Scripts/tokenizer_agreement.py [TEXT_FILE] [--model GGUF] [--reference tokenizers|llamacpp]
+       [--shiftadd BINARY]
 Exits non-zero on any mismatch.
 """
 import argparse
@@ -17,9 +25,7 @@ import random
 import subprocess
 import sys
 import tempfile
-
-from gguf import GGUFReader
-from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -34,6 +40,8 @@ def default_model_path():
 
 def read_vocabulary(path):
     """Tokens, token types and merges from a GGUF file."""
+    from gguf import GGUFReader
+
     reader = GGUFReader(path)
 
     def field(key):
@@ -51,6 +59,8 @@ def read_vocabulary(path):
 
 def build_reference(vocabulary):
     """The Hugging Face tokenizer SmolLM2 ships, rebuilt from the GGUF's vocabulary and merges."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
+
     tokens = vocabulary["tokens"]
     merges = [tuple(m.split(" ", 1)) for m in vocabulary["merges"]]
     tokenizer = Tokenizer(models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=merges))
@@ -65,6 +75,70 @@ def build_reference(vocabulary):
 
 def control_tokens(vocabulary):
     return [t for t, kind in zip(vocabulary["tokens"], vocabulary["types"]) if kind == CONTROL_TYPE]
+
+
+class TokenizersReference:
+    """Hugging Face `tokenizers` on SmolLM2's vocabulary."""
+
+    name = "Hugging Face tokenizers: BPE from the GGUF vocabulary and merges, pre-tokenizer " \
+           "Sequence[Digits(individual_digits=true), ByteLevel(add_prefix_space=false, use_regex=true)]"
+    chat = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    special_lines = [
+        "<|im_start|>user\nhi<|im_end|>".replace("\n", " "),
+        "<|im_start|>system You are helpful.<|im_end|><|im_start|>assistant",
+        "<|im_start|><|im_end|><|endoftext|>",
+        "text<|im_end|>text <|im_start|> text",
+        "<|im_start|<|im_end|>|>", "<<|im_start|>>", "<|endoftext|>123<|endoftext|>",
+    ]
+
+    def __init__(self, path):
+        vocabulary = read_vocabulary(path)
+        self.tokenizer = build_reference(vocabulary)
+        self.control_tokens = control_tokens(vocabulary)
+
+    def encode(self, texts, parse_special=False):
+        self.tokenizer.encode_special_tokens = not parse_special
+        return [e.ids for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def decode(self, ids):
+        return self.tokenizer.decode(ids)
+
+
+class LlamaCppReference:
+    """llama.cpp's tokenizer (llama-cpp-python) on the GGUF's vocabulary, no BOS."""
+
+    name = "llama.cpp (llama-cpp-python 0.3.36): Llama.tokenize(add_bos=False) on the GGUF, vocab_only"
+    chat = "<start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\n"
+    special_lines = [
+        "<start_of_turn>user hi<end_of_turn>",
+        "<start_of_turn>system You are helpful.<end_of_turn><start_of_turn>model",
+        "<bos><start_of_turn><end_of_turn><eos>",
+        "text<end_of_turn>text <start_of_turn> text",
+        "<start_of_turn<end_of_turn>>", "<<bos>>", "<eos>123<eos><pad><mask><unk>",
+        "<start_of_image>[multimodal]<end_of_image> <unused0><unused99>",
+    ]
+
+    def __init__(self, path):
+        import llama_cpp
+
+        self.llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
+        vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        control = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL
+        texts = [llama_cpp.llama_vocab_get_text(vocab, i).decode("utf-8")
+                 for i in range(llama_cpp.llama_vocab_n_tokens(vocab))
+                 if llama_cpp.llama_vocab_get_attr(vocab, i) & control]
+        # Gemma's thousands of <unusedN> placeholders would crowd out the tokens chats use.
+        unused = [t for t in texts if t.startswith("<unused")]
+        self.control_tokens = [t for t in texts if not t.startswith("<unused")] + unused[:4]
+
+    def encode(self, texts, parse_special=False):
+        return [self.llm.tokenize(t.encode("utf-8"), add_bos=False, special=parse_special) for t in texts]
+
+    def decode(self, ids):
+        return self.llm.detokenize(ids, special=True).decode("utf-8", errors="replace")
+
+
+REFERENCES = {"tokenizers": TokenizersReference, "llamacpp": LlamaCppReference}
 
 
 # Hand-written material the generated lines are assembled from.
@@ -241,34 +315,24 @@ def prose_lines(path, rng, count):
     return rng.sample(candidates, min(count, len(candidates)))
 
 
-def special_lines(vocabulary, rng):
+def special_lines(reference, rng):
     """Chat-formatted lines and control tokens glued to text, for special-token parsing."""
-    specials = control_tokens(vocabulary)
-    lines = [
-        "<|im_start|>user\nhi<|im_end|>".replace("\n", " "),
-        "<|im_start|>system You are helpful.<|im_end|><|im_start|>assistant",
-        "<|im_start|><|im_end|><|endoftext|>",
-        "text<|im_end|>text <|im_start|> text",
-        "<|im_start|<|im_end|>|>", "<<|im_start|>>", "<|endoftext|>123<|endoftext|>",
-    ]
+    specials = reference.control_tokens
+    lines = list(reference.special_lines)
     for _ in range(60):
         pieces = [rng.choice(specials) if rng.random() < 0.4 else random_piece(rng) for _ in range(rng.randint(2, 6))]
         lines.append(rng.choice(["", " "]).join(pieces).replace("\n", " "))
     return lines
 
 
-def run_shiftadd(binary, model, path, per_line, parse_special):
-    command = [binary, "tokenize", "--model", model, "--file", path]
-    if per_line:
-        command.append("--per-line")
-    if parse_special:
-        command.append("--parse-special")
+def run_shiftadd(binary, model, path, *flags):
+    """`shiftadd tokenize` on `path`: one JSON value per output line."""
+    command = [binary, "tokenize", "--model", model, "--file", path, *flags]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
-    if per_line:
-        return [json.loads(line) for line in result.stdout.splitlines()]
-    return json.loads(result.stdout)
+    # Only "\n" ends a line: decoded texts may hold U+2028 or U+0085, which splitlines() would split on.
+    return [json.loads(line) for line in result.stdout.split("\n") if line]
 
 
 def compare_lines(name, lines, expected, actual):
@@ -294,6 +358,7 @@ def main():
     parser.add_argument("text", nargs="?",
                         default=os.path.join(REPO, "..", "shared", "data", "wikitext-2-raw", "wiki.test.raw"))
     parser.add_argument("--model", default=default_model_path())
+    parser.add_argument("--reference", choices=sorted(REFERENCES), default="tokenizers")
     parser.add_argument("--shiftadd", default=os.path.join(REPO, ".build", "release", "shiftadd"))
     parser.add_argument("--prose-lines", type=int, default=1200)
     parser.add_argument("--generated-lines", type=int, default=1000)
@@ -303,38 +368,51 @@ def main():
         if not os.path.exists(path):
             sys.exit(f"missing {path}: {hint}")
 
-    vocabulary = read_vocabulary(args.model)
-    reference = build_reference(vocabulary)
+    reference = REFERENCES[args.reference](args.model)
     rng = random.Random(20240601)
     lines = prose_lines(args.text, rng, args.prose_lines) + generated_lines(rng, args.generated_lines)
-    specials = special_lines(vocabulary, rng)
+    specials = special_lines(reference, rng)
     with open(args.text, encoding="utf-8", newline="") as f:
         whole = f.read()
 
     ok = True
     with tempfile.TemporaryDirectory() as directory:
-        reference.encode_special_tokens = True
-        expected = [e.ids for e in reference.encode_batch(lines, add_special_tokens=False)]
+        expected = reference.encode(lines)
         path = write_temporary(directory, "lines.txt", "\n".join(lines))
-        ok &= compare_lines("lines", lines, expected, run_shiftadd(args.shiftadd, args.model, path, True, False))
+        actual = run_shiftadd(args.shiftadd, args.model, path, "--per-line")
+        ok &= compare_lines("lines", lines, expected, actual)
 
-        expected_whole = reference.encode(whole, add_special_tokens=False).ids
-        actual_whole = run_shiftadd(args.shiftadd, args.model, args.text, False, False)
+        # Decoding: shiftadd's text for each line's ids is the line, as the reference's is.
+        path = write_temporary(directory, "ids.txt", "\n".join(json.dumps(ids) for ids in expected))
+        decoded = run_shiftadd(args.shiftadd, args.model, path, "--decode")
+        ok &= compare_lines("decoded lines (shiftadd = text)", lines, lines, decoded)
+        ok &= compare_lines("decoded lines (reference = text)", lines, lines, [reference.decode(i) for i in expected])
+
+        started = time.perf_counter()
+        expected_whole = reference.encode([whole])[0]
+        reference_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        actual_whole = run_shiftadd(args.shiftadd, args.model, args.text)[0]
+        shiftadd_seconds = time.perf_counter() - started
         same = expected_whole == actual_whole
         print(f"whole file: {len(actual_whole)} tokens from shiftadd, {len(expected_whole)} expected, "
-              f"{'exact match' if same else 'MISMATCH'}")
+              f"{'exact match' if same else 'MISMATCH'} (reference {reference_seconds:.1f} s, "
+              f"shiftadd {shiftadd_seconds:.1f} s including loading the vocabulary)")
         if not same:
             first = next((i for i, (a, b) in enumerate(zip(expected_whole, actual_whole)) if a != b),
                          min(len(expected_whole), len(actual_whole)))
             print(f"  first difference at token {first}: expected {expected_whole[first:first + 8]}, "
                   f"shiftadd {actual_whole[first:first + 8]}")
         ok &= same
+        path = write_temporary(directory, "whole-ids.txt", json.dumps(actual_whole))
+        round_trip = run_shiftadd(args.shiftadd, args.model, path, "--decode")[0] == whole
+        print(f"whole file decoded: {'the text again' if round_trip else 'DIFFERS from the text'}")
+        ok &= round_trip
 
-        reference.encode_special_tokens = False
-        expected = [e.ids for e in reference.encode_batch(specials, add_special_tokens=False)]
+        expected = reference.encode(specials, parse_special=True)
         path = write_temporary(directory, "special.txt", "\n".join(specials))
         ok &= compare_lines("special-token lines", specials, expected,
-                            run_shiftadd(args.shiftadd, args.model, path, True, True))
+                            run_shiftadd(args.shiftadd, args.model, path, "--per-line", "--parse-special"))
 
     print("all match" if ok else "MISMATCHES FOUND")
     sys.exit(0 if ok else 1)

@@ -1,9 +1,11 @@
-/// SentencePiece-style BPE driven by piece scores: spaces become "▁", every character starts as its own
-/// symbol, and the adjacent pair whose concatenation is the highest-scoring piece is merged first
-/// (leftmost on ties) until no pair forms a piece. A character left without a piece becomes the `<0xNN>`
-/// tokens of its UTF-8 bytes, or one unknown token when the vocabulary lacks some of them.
+/// SentencePiece-style BPE driven by piece scores, as llama.cpp runs it: spaces become "▁", every
+/// character starts as its own symbol, and the adjacent pair whose concatenation is the highest-scoring
+/// token is merged first (leftmost on ties) until no pair forms a token. Every token's spelling counts,
+/// whatever its kind (llama.cpp looks pieces up in the whole vocabulary, so "<" "bos" ">" could merge
+/// into a control token if the vocabulary had the steps). A character left without a token becomes the
+/// `<0xNN>` tokens of its UTF-8 bytes, or one unknown token when the vocabulary lacks some of them.
 struct SentencePieceBPE: Sendable {
-    /// Pieces merges may produce (normal and user-defined tokens).
+    /// Every token by spelling.
     private let pieces: TokenTextIndex
     private let scores: [Float]
     /// `<0xNN>` token of each byte value, -1 where missing.
@@ -12,12 +14,11 @@ struct SentencePieceBPE: Sendable {
 
     static let spaceMarker: [UInt8] = Array("\u{2581}".utf8)
 
-    init(tokens: [String], types: [TokenizerSpec.TokenType], scores: [Float], allIds: TokenTextIndex,
-         unknownTokenId: Int?) {
-        pieces = TokenTextIndex(tokens) { types[$0] == .normal || types[$0] == .userDefined }
+    init(scores: [Float], ids: TokenTextIndex, unknownTokenId: Int?) {
+        pieces = ids
         self.scores = scores
         byteTokens = (0..<256).map { byte in
-            allIds[SentencePieceBPE.byteTokenText(UInt8(byte))].map { Int32($0) } ?? -1
+            ids[SentencePieceBPE.byteTokenText(UInt8(byte))].map { Int32($0) } ?? -1
         }
         self.unknownTokenId = unknownTokenId
     }

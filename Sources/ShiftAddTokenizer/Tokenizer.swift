@@ -57,8 +57,7 @@ public final class Tokenizer: Sendable {
         case .sentencePiece:
             guard let scores = spec.scores else { throw .missingScores }
             guard scores.count == count else { throw .countMismatch(field: "scores", expected: count, found: scores.count) }
-            let spm = SentencePieceBPE(tokens: spec.tokens, types: table.types, scores: scores, allIds: ids,
-                                       unknownTokenId: spec.unknownTokenId)
+            let spm = SentencePieceBPE(scores: scores, ids: ids, unknownTokenId: spec.unknownTokenId)
             model = .sentencePiece(spm, addSpacePrefix: spec.addSpacePrefix)
         }
 

@@ -66,6 +66,31 @@ import Testing
         #expect(t.endOfGenerationIds == [Self.eos])
     }
 
+    @Test func bosWithoutSpacePrefix() throws {
+        // Gemma's form: BOS added, no "▁" in front of the text.
+        let t = try Self.tokenizer(spacePrefix: false, addBos: true)
+        #expect(t.encode("hello") == [Self.bos, Self.hello])
+        #expect(t.encode(" hello") == [Self.bos, Self.spaceHe, Self.llo])
+        #expect(t.decode(t.encode(" hello"), skipSpecial: true) == " hello")
+    }
+
+    /// Pieces of every kind, as llama.cpp looks them up: merging may reach a control or byte token's
+    /// spelling, and user-defined tokens (Gemma's whitespace runs) are cut out of the text first.
+    @Test func mergesReachTokensOfEveryKind() throws {
+        let pieces: [(String, Float, TokenizerSpec.TokenType)] = [
+            ("<bos>", -1000, .control), ("  ", -1000, .userDefined), ("<", -1, .normal), ("b", -1, .normal),
+            ("o", -1, .normal), ("s", -1, .normal), (">", -1, .normal), ("▁", -1, .normal), ("<b", -2, .normal),
+            ("os", -2, .normal), ("os>", -3, .normal), ("▁b", -4, .normal),
+        ]
+        let t = try Tokenizer(spec: TokenizerSpec(
+            model: .sentencePiece, tokens: pieces.map(\.0), scores: pieces.map(\.1), tokenTypes: pieces.map(\.2),
+            bosTokenId: 0, addBosToken: true))
+        // "<" "b" "o" "s" ">" → "<b" "os" → "<b" "os>" → "<bos>", the control token, even as plain text.
+        #expect(t.encode("<bos>", addSpecial: false) == [0])
+        // Two spaces are the user-defined token; one space stays "▁" and merges.
+        #expect(t.encode("b  b b", addSpecial: false) == [3, 1, 3, 11])
+    }
+
     @Test func decodeRestoresSpacesAndBytes() throws {
         let t = try Self.tokenizer(addBos: true)
         // The prefix space is removed at the start and after BOS, not elsewhere.
