@@ -47,6 +47,7 @@ help:
 	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
 	@echo "make eval-harness  lm-evaluation-harness through the API; its log-likelihoods checked against shiftadd score"
 	@echo "make bench-llamacpp  llama.cpp's batch-1 decode on the same GGUF (builds llama-cpp-python into a venv once)"
+	@echo "make tokenizer-agreement  shiftadd's tokenizer against Hugging Face tokenizers (SmolLM2) or llama.cpp (MODEL=gemma3-270m)"
 	@echo "make ablation  the converter ablation of Docs/converter.md (ABLATION_PRESET fast or default; needs EVAL_TEXT)"
 	@echo "make pareto  file size against perplexity and decode speed, bundles beside llama.cpp's quantizations (PARETO_*)"
 	@echo "make fuzz   each fuzz target for FUZZ_SECONDS (default 60); make test-sanitize: tests under sanitizers"
@@ -144,6 +145,26 @@ llamacpp-venv:
 
 bench-llamacpp: model llamacpp-venv
 	"$(LLAMACPP_VENV)/bin/python" Scripts/bench_llamacpp.py "$(MODEL)" $(BENCH_THREADS) 5
+
+# `shiftadd tokenize` against a reference tokenizer on the same GGUF: 2,200 varied lines, the whole of
+# EVAL_TEXT and control-token lines, ids and decoded text (Docs/evaluation.md). SmolLM2's reference is
+# Hugging Face tokenizers (in the project environment), Gemma 3's llama.cpp (llama-cpp-python, a peer
+# only: never needed by the tests).
+TOKENIZERS_VERSION := 0.23.3
+GGUF_PY_VERSION := 0.19.0
+TOKENIZERS := $(VENV)/.tokenizers-$(TOKENIZERS_VERSION)-gguf-$(GGUF_PY_VERSION)
+$(TOKENIZERS): | $(VENV)/bin/python
+	"$(VENV)/bin/pip" install -q "tokenizers==$(TOKENIZERS_VERSION)" "gguf==$(GGUF_PY_VERSION)"
+	touch "$@"
+
+.PHONY: tokenizer-agreement
+ifeq ($(MODEL_NAME),gemma3-270m)
+tokenizer-agreement: build model llamacpp-venv
+	"$(LLAMACPP_VENV)/bin/python" Scripts/tokenizer_agreement.py "$(EVAL_TEXT)" --model "$(MODEL)" --reference llamacpp
+else
+tokenizer-agreement: build model $(TOKENIZERS)
+	"$(VENV)/bin/python" Scripts/tokenizer_agreement.py "$(EVAL_TEXT)" --model "$(MODEL)" --reference tokenizers
+endif
 
 # One conversion per row, each evaluated on the first 16,384 tokens of EVAL_TEXT (wikitext-2 test).
 ABLATION_PRESET ?= fast
