@@ -127,7 +127,7 @@ BENCH_JSON ?= .build/bench.json
 .PHONY: bench bench-http bench-serving bench-llamacpp ablation
 
 $(call BENCH_BUNDLE,%): | build model
-	$(BIN)/shiftadd-convert "$(MODEL)" "$@" --preset fast --bits $* --threads $(THREADS)
+	$(BIN)/shiftadd-convert "$(MODEL)" "$@" --preset fast --distil-steps 0 --bits $* --threads $(THREADS)
 
 bench: build model $(call BENCH_BUNDLE,2) $(call BENCH_BUNDLE,3) $(call BENCH_BUNDLE,4)
 	$(BIN)/shiftadd bench --bundle2 "$(call BENCH_BUNDLE,2)" --bundle3 "$(call BENCH_BUNDLE,3)" --bundle4 "$(call BENCH_BUNDLE,4)" \
@@ -169,8 +169,10 @@ endif
 # One conversion per row, each evaluated on the first 16,384 tokens of EVAL_TEXT (wikitext-2 test).
 ABLATION_PRESET ?= fast
 EVAL_TEXT ?= ../shared/data/wikitext-2-raw/wiki.test.raw
+# A text no option was tuned on (Debian's licence texts), for the ablation's second column.
+UNSEEN_TEXT ?= /usr/share/common-licenses/GPL-3
 ablation: build model
-	Scripts/ablation.sh "$(BIN)" "$(MODEL)" "$(EVAL_TEXT)" .build/ablation $(ABLATION_PRESET)
+	Scripts/ablation.sh "$(BIN)" "$(MODEL)" "$(EVAL_TEXT)" .build/ablation $(ABLATION_PRESET) "$(UNSEEN_TEXT)"
 
 # File size against perplexity (Docs/benchmarks.md): llama.cpp's quantizations of the default model
 # (cached beside it) and bundles of sizes up to each smaller llama.cpp file's, up to PARETO_MAX_BYTES,

@@ -21,16 +21,16 @@ let spec = CommandSpec(
         .init("calibration", value: "SOURCE", default: "self", help: "self (sequences sampled from the model) or a UTF-8 text file"),
         .init("self-chat", value: "F", default: "0", help: "Share of self-generated sequences opening a user turn in the chat format"),
         .init("self-temperatures", value: "LIST", default: "1", help: "Sampling temperatures of self-generated sequences, taken in turn (e.g. 0.8,1,1.2)"),
-        .init("samples", value: "N", help: "Calibration sequences (default 128; 16 with --preset fast)"),
+        .init("samples", value: "N", help: "Calibration sequences (default 128; 64 with --preset fast)"),
         .init("seq-len", value: "N", help: "Tokens per calibration sequence (default 512; 256 with --preset fast)"),
         .init("seed", value: "S", default: "0", help: "Seed for calibration sampling and rotation signs"),
         .init("refinement-rounds", value: "N", help: "Alternating least-squares rounds per group fit (default 20; 6 with --preset fast)"),
         .init("refit-passes", value: "N", default: "0", help: "Passes refitting the scales against the output error after binarization"),
         .init("objective", value: "KIND", default: "output", help: "output (error feedback on the calibration inputs) or weight (weight error only; for comparison)"),
         .init("fits", value: "SET", default: "all", help: "Scale fits tried per row-group: all, bcq (no offset), offset, or grid (min-max grid: round to nearest)"),
-        .init("distil-steps", value: "N", help: "Steps of end-to-end scale distillation after conversion (default 0)"),
-        .init("distil-sequences", value: "N", default: "2", help: "Calibration sequences per distillation step"),
-        .init("distil-rate", value: "R", default: "0.002", help: "Distillation step, relative to each group's largest scale"),
+        .init("distil-steps", value: "N", help: "Steps of end-to-end scale distillation after conversion (default 64; 32 with --preset fast; 0 turns it off)"),
+        .init("distil-sequences", value: "N", help: "Calibration sequences per distillation step (default 1; 2 with --preset fast)"),
+        .init("distil-rate", value: "R", default: "0.001", help: "Peak distillation step, relative to each group's largest scale"),
         .init("threads", value: "N", default: "\(max(1, ProcessInfo.processInfo.activeProcessorCount))", help: "Compute threads"),
         .init("preset", value: "NAME", default: "default", help: "default, or fast (fewer samples and refinement rounds, for tests and first runs)"),
         .init("head-bits", value: "H", default: "8", help: "Output head: 8 (int8 rows), or 2, 3 or 4 bit planes calibrated like a projection"),
@@ -80,7 +80,7 @@ func options(from a: ParsedArguments) throws -> ConversionOptions {
     if let n = try a.int("refinement-rounds", range: 0...1000) { o.refinementRounds = n }
     o.scaleRefitPasses = try a.int("refit-passes", range: 0...10)!
     if let n = try a.int("distil-steps", range: 0...100_000) { o.distillSteps = n }
-    o.distillSequencesPerStep = try a.int("distil-sequences", range: 1...1024)!
+    if let n = try a.int("distil-sequences", range: 1...1024) { o.distillSequencesPerStep = n }
     o.distillRate = Float(try a.double("distil-rate", range: 0...1)!)
     let objective = a.string("objective")!
     guard let parsed = ConversionOptions.Objective(rawValue: objective) else {

@@ -53,11 +53,13 @@ struct BundleCache {
         return URL(fileURLWithPath: directory).appendingPathComponent("\(name)-\(tag).\(bits).\(presetName).sabundle").path
     }
 
-    /// A cached bundle is used when it is a bundle of this build's format version written after the
-    /// checkpoint last changed (for a directory: after the newest of its files); a bundle of an
-    /// older version is converted again.
+    /// A cached bundle is used when it is a bundle of this build's format version, converted with
+    /// the options this build's preset records, after the checkpoint last changed (for a directory:
+    /// after the newest of its files). Otherwise (an older format, a preset that has changed since)
+    /// it is converted again.
     private func isFresh(_ bundle: String, source: String) -> Bool {
-        guard WeightBundle.formatVersion(path: bundle) == BundleFormat.version, let b = Self.modified(bundle), let s = Self.lastChange(source) else { return false }
+        guard WeightBundle.formatVersion(path: bundle) == BundleFormat.version, let b = Self.modified(bundle), let s = Self.lastChange(source),
+              (try? WeightBundle(path: bundle))?.manifest.provenance.options == options.recorded else { return false }
         return b >= s
     }
 

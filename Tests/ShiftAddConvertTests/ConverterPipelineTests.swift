@@ -24,6 +24,8 @@ enum TinyConversion {
         o.rotate = rotate
         o.apotTerms = apotTerms
         o.seed = 3
+        // Distillation has its own tests (DistillationTests); the others test the layer-wise steps.
+        o.distillSteps = 0
         return o
     }
 

@@ -57,9 +57,10 @@ public struct ConversionOptions: Sendable, Equatable {
     /// Scale fits tried for every row-group (all by default; fewer for the ablation).
     public var fitKinds: GroupFitKinds = .all
     /// End-to-end distillation of the scales after the sequential conversion (`ScaleDistiller`).
-    public var distillSteps = 0
-    public var distillSequencesPerStep = 2
-    public var distillRate: Float = 0.002
+    /// Steps of one calibration sequence each by default: 64 of the 128 sequences, each seen once.
+    public var distillSteps = 64
+    public var distillSequencesPerStep = 1
+    public var distillRate: Float = 0.001
     /// Output head storage: 8 for int8 rows, or 2 to 4 bit planes calibrated like a projection.
     public var headBits = 8
 
@@ -71,9 +72,11 @@ public struct ConversionOptions: Sendable, Equatable {
     /// Fewer samples and rounds: for tests and first runs.
     public static var fast: ConversionOptions {
         var o = ConversionOptions()
-        o.samples = 16
+        o.samples = 64
         o.sequenceLength = 256
         o.refinementRounds = 6
+        o.distillSteps = 32
+        o.distillSequencesPerStep = 2
         return o
     }
 
