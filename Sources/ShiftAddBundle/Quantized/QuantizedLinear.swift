@@ -69,6 +69,22 @@ public struct QuantizedLinear: Sendable, Equatable {
         return (word >> UInt64(col % 64)) & 1 == 1
     }
 
+    /// The same weights with every negative α stored as its magnitude and the group's bits of that
+    /// plane flipped (−α·b = α·(−b)), as `EncodedScales` requires.
+    public func foldingNegativeScales() throws -> QuantizedLinear {
+        var planes = planes
+        let words = wordsPerRow, groups = groupsPerRow
+        for (i, a) in alpha.enumerated() where a < 0 {
+            let p = i % bits, rowGroup = i / bits
+            let r = rowGroup / groups, g = rowGroup % groups
+            for c in (g * groupSize)..<min(cols, (g + 1) * groupSize) {
+                planes[(p * rows + r) * words + c / 64] ^= UInt64(1) << UInt64(c % 64)
+            }
+        }
+        return try QuantizedLinear(rows: rows, cols: cols, groupSize: groupSize, bits: bits, planes: planes,
+                                   alpha: alpha.map(Swift.abs), beta: beta)
+    }
+
     /// Bytes of the planes and the decoded scales this value holds.
     public var storedBytes: Int { planes.count * 8 + (alpha.count + beta.count) * 4 }
 

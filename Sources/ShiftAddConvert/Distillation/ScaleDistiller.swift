@@ -116,7 +116,7 @@ public struct ScaleDistiller {
     /// into the student.
     private func deploy(_ linear: QuantizedLinear, alpha: [Float], beta: [Float], into student: ReferenceModel,
                         _ q: QuantizedProjection) throws {
-        var w = Self.dequantized(linear, alpha: alpha, beta: beta)
+        var w = try linear.withScales(alpha: alpha, beta: beta).dequantized()
         try rotation(linear.cols)?.applyInverse(to: &w)
         student.setWeights(w, projection: q.projection, layer: q.layer)
     }
@@ -201,56 +201,26 @@ public struct ScaleDistiller {
         for i in 0..<dBeta.count { update(&s.beta[i], gradient: dBeta[i], slot: dAlpha.count + i, unit: s.unit[i]) }
     }
 
-    /// The dense weights of `l`'s planes with scales `alpha` and `beta`.
-    static func dequantized(_ l: QuantizedLinear, alpha: [Float], beta: [Float]) -> [Float] {
-        var out = [Float](repeating: 0, count: l.rows * l.cols)
-        let words = l.wordsPerRow, groups = l.groupsPerRow
-        out.withUnsafeMutableBufferPointer { out in
-            l.planes.withUnsafeBufferPointer { planes in
-                for r in 0..<l.rows {
-                    let row = out.baseAddress! + r * l.cols
-                    for group in 0..<groups {
-                        let start = group * l.groupSize, end = min(l.cols, start + l.groupSize)
-                        let rg = r * groups + group
-                        for c in start..<end { row[c] = beta[rg] }
-                        for p in 0..<l.bits {
-                            let line = planes.baseAddress! + (p * l.rows + r) * words
-                            let a = alpha[rg * l.bits + p]
-                            for c in start..<end { row[c] += (line[c >> 6] >> UInt64(c & 63)) & 1 == 1 ? a : -a }
-                        }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
     /// `l` with scales `alpha`, `beta` rounded to at most `terms` powers of two on a base per row
-    /// two octaves above the row's largest scale; a negative α is stored as its magnitude with the
-    /// group's bits of that plane flipped.
+    /// two octaves above the row's largest scale, negative α folded into the planes.
     static func rounded(_ l: QuantizedLinear, alpha: [Float], beta: [Float], terms: Int) throws -> QuantizedLinear {
         let grid = APoTGrid.forTerms(terms)
-        let words = l.wordsPerRow, groups = l.groupsPerRow
-        var planes = l.planes, a = alpha, b = beta
+        let groups = l.groupsPerRow, perRow = groups * l.bits
+        var a = alpha, b = beta
         for r in 0..<l.rows {
-            let alphas = alpha[(r * groups * l.bits)..<((r + 1) * groups * l.bits)]
-            let betas = beta[(r * groups)..<((r + 1) * groups)]
-            let largest = max(alphas.map(abs).max() ?? 0, betas.map(abs).max() ?? 0)
+            let largest = max(alpha[(r * perRow)..<((r + 1) * perRow)].map(abs).max() ?? 0,
+                              beta[(r * groups)..<((r + 1) * groups)].map(abs).max() ?? 0)
             let base = APoTGrid.rowBase(maxMagnitude: largest)
-            for g in 0..<groups {
-                let rg = r * groups + g
-                b[rg] = grid.round(Double(beta[rg]), base: base)
-                for p in 0..<l.bits {
-                    let value = grid.round(Double(alpha[rg * l.bits + p]), base: base)
-                    a[rg * l.bits + p] = abs(value)
-                    guard value < 0 else { continue }
-                    for c in (g * l.groupSize)..<min(l.cols, (g + 1) * l.groupSize) {
-                        planes[(p * l.rows + r) * words + c / 64] ^= UInt64(1) << UInt64(c % 64)
-                    }
-                }
-            }
+            for i in (r * perRow)..<((r + 1) * perRow) { a[i] = grid.round(Double(alpha[i]), base: base) }
+            for i in (r * groups)..<((r + 1) * groups) { b[i] = grid.round(Double(beta[i]), base: base) }
         }
-        return try QuantizedLinear(rows: l.rows, cols: l.cols, groupSize: l.groupSize, bits: l.bits,
-                                   planes: planes, alpha: a, beta: b)
+        return try l.withScales(alpha: a, beta: b).foldingNegativeScales()
+    }
+}
+
+extension QuantizedLinear {
+    /// The same planes with other scales.
+    func withScales(alpha: [Float], beta: [Float]) throws -> QuantizedLinear {
+        try QuantizedLinear(rows: rows, cols: cols, groupSize: groupSize, bits: bits, planes: planes, alpha: alpha, beta: beta)
     }
 }

@@ -39,9 +39,7 @@ struct ScaleRefit {
         let u = unknowns
         let groups = q.groupsPerRow
         let n = groups * u
-        let words = q.wordsPerRow
         let grid = APoTGrid.forTerms(options.apotTerms)
-        var planes = q.planes
         var alpha = q.alpha
         var beta = q.beta
         let chunk = 32
@@ -91,20 +89,14 @@ struct ScaleRefit {
                 guard let theta = solve(gram: &gram, rhs: &rhs, index: i, n: n) else { continue }
                 for g in 0..<groups {
                     for p in 0..<options.bits {
-                        let value = grid.round(theta[g * u + p], base: bases[r])
-                        alpha[(r * groups + g) * options.bits + p] = abs(value)
-                        guard value < 0 else { continue }
-                        // −α with bits b equals α with bits flipped.
-                        for c in (g * options.groupSize)..<min(cols, (g + 1) * options.groupSize) {
-                            planes[(p * rows + r) * words + c / 64] ^= UInt64(1) << UInt64(c % 64)
-                        }
+                        alpha[(r * groups + g) * options.bits + p] = grid.round(theta[g * u + p], base: bases[r])
                     }
                     if withOffset { beta[r * groups + g] = grid.round(theta[g * u + options.bits], base: bases[r]) }
                 }
             }
         }
         return try QuantizedLinear(rows: rows, cols: cols, groupSize: options.groupSize, bits: options.bits,
-                                   planes: planes, alpha: alpha, beta: beta)
+                                   planes: q.planes, alpha: alpha, beta: beta).foldingNegativeScales()
     }
 
     /// Solves the normal equations of row `index` of the chunk with a tiny ridge (planes that
