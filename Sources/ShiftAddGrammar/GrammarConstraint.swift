@@ -1,0 +1,125 @@
+import ShiftAddScheduler
+import Synchronization
+
+/// A `Grammar` enforced over a tokenizer's vocabulary: the scheduler masks each step's logits to
+/// the tokens whose bytes continue a valid document, and ends the generation when it is complete.
+///
+/// A step's mask walks the `TokenIndex` trie with the grammar state, pruning at the first byte no
+/// document allows. Masks are cached per state: inside a string every position has the same state,
+/// so after the first few tokens of a document most steps are a lookup. The cache lives as long as
+/// the constraint, which the server keeps per schema, so requests with one schema share it.
+///
+/// Closing in time: `minClose` is the fewest bytes that complete the document and every byte is a
+/// token, so allowing only tokens after which `minClose` stays below the remaining token budget
+/// always leaves a way to finish. A cached mask records the largest `minClose` a token leads to;
+/// only when that exceeds the budget is a stricter mask walked for the step.
+public final class GrammarConstraint: TokenConstraint {
+    let grammar: Grammar
+    let index: TokenIndex
+    private let cache = Mutex<[GrammarState: StateMask]>([:])
+    static let maxCachedStates = 4096
+
+    public init(grammar: Grammar, index: TokenIndex) {
+        self.grammar = grammar
+        self.index = index
+    }
+
+    public func start() -> any TokenConstraintState { GrammarCursor(self) }
+
+    /// The tokens allowed after `state` within `budget` bytes of closing (nil: any), and the largest
+    /// `minClose` among the states they lead to.
+    struct StateMask {
+        var bits: [UInt64]
+        var allowed: Int
+        var maxClose: Int
+    }
+
+    func mask(for state: GrammarState) -> StateMask {
+        if let hit = cache.withLock({ $0[state] }) { return hit }
+        let mask = walk(state, budget: nil)
+        cache.withLock {
+            if $0.count >= Self.maxCachedStates { $0.removeAll(keepingCapacity: true) }
+            $0[state] = mask
+        }
+        return mask
+    }
+
+    /// Depth-first over the trie, stepping the grammar one byte per edge.
+    func walk(_ state: GrammarState, budget: Int?) -> StateMask {
+        var mask = StateMask(bits: [UInt64](repeating: 0, count: (index.vocabularySize + 63) / 64), allowed: 0, maxClose: 0)
+        var pending: [(node: Int32, state: GrammarState)] = [(0, state)]
+        while let (node, s) = pending.popLast() {
+            for e in Int(index.firstEdge[Int(node)])..<Int(index.firstEdge[Int(node) + 1]) {
+                guard let next = grammar.step(s, index.edgeByte[e]) else { continue }
+                let child = Int(index.edgeChild[e])
+                let first = Int(index.firstToken[child]), end = Int(index.firstToken[child + 1])
+                if first < end {
+                    let close = grammar.minClose(next)
+                    if budget.map({ close <= $0 }) ?? true {
+                        for t in index.tokens[first..<end] { mask.bits[Int(t) >> 6] |= 1 << UInt64(t & 63) }
+                        mask.allowed += end - first
+                        mask.maxClose = max(mask.maxClose, close)
+                    }
+                }
+                if index.firstEdge[child] < index.firstEdge[child + 1] { pending.append((Int32(child), next)) }
+            }
+        }
+        return mask
+    }
+
+    /// Sets every logit outside `mask` (and past the indexed vocabulary) to −infinity.
+    static func apply(_ mask: [UInt64], to logits: UnsafeMutableBufferPointer<Float>, vocabularySize: Int) {
+        let covered = min(vocabularySize, logits.count)
+        for w in 0..<((covered + 63) / 64) {
+            var blocked = ~mask[w]
+            while blocked != 0 {
+                let i = w << 6 | blocked.trailingZeroBitCount
+                if i >= covered { break }
+                logits[i] = -.infinity
+                blocked &= blocked - 1
+            }
+        }
+        for i in covered..<logits.count { logits[i] = -.infinity }
+    }
+}
+
+/// One sequence's grammar state.
+final class GrammarCursor: TokenConstraintState {
+    private let constraint: GrammarConstraint
+    /// nil after a token no document allows (only if a caller fed one the mask excluded).
+    private(set) var state: GrammarState?
+
+    init(_ constraint: GrammarConstraint) {
+        self.constraint = constraint
+        state = constraint.grammar.start
+    }
+
+    func mask(_ logits: UnsafeMutableBufferPointer<Float>, remaining: Int) {
+        guard let state, !state.isComplete else { return }
+        var mask = constraint.mask(for: state)
+        if mask.maxClose > remaining - 1 {
+            let tight = constraint.walk(state, budget: remaining - 1)
+            // Empty only when the budget was too small from the start: then the document cannot
+            // close anyway, and the generation ends by length.
+            if tight.allowed > 0 { mask = tight }
+        }
+        GrammarConstraint.apply(mask.bits, to: logits, vocabularySize: constraint.index.vocabularySize)
+    }
+
+    func advance(_ token: Int) {
+        guard var s = state, token < constraint.index.spelling.count else {
+            state = nil
+            return
+        }
+        for byte in constraint.index.spelling[token] {
+            guard let next = constraint.grammar.step(s, byte) else {
+                state = nil
+                return
+            }
+            s = next
+        }
+        state = s
+    }
+
+    var isComplete: Bool { state?.isComplete ?? false }
+}
