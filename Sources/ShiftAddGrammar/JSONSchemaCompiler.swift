@@ -71,7 +71,8 @@ public struct JSONSchemaCompiler {
             calls.append(compiler.add(.object(ObjectShape(keys: keys, values: [name, arguments], required: 0b11,
                                                           additional: nil, keyString: compiler.string()))))
         }
-        return try compiler.finish(root: calls.count == 1 ? calls[0] : compiler.add(.anyOf(calls)))
+        let root = calls.count == 1 ? calls[0] : compiler.add(.anyOf(calls))
+        return try compiler.finish(root: root)
     }
 
     private func finish(root: Int) throws(SchemaError) -> Grammar {
