@@ -51,8 +51,9 @@ private enum ContainerPhase {
 }
 
 extension Grammar {
-    /// Structural whitespace allowed in a row: enough for indentation, bounded so output ends.
-    static let maxWhitespace: UInt8 = 16
+    /// Structural whitespace: one space at a time (`{"a": 1, "b": [2, 3]}`), no line breaks. Small
+    /// models pad JSON with blank lines when they may, which costs tokens and says nothing.
+    static let maxWhitespace: UInt8 = 1
     /// Digits of a number's integer and fraction parts, and of its exponent.
     static let maxDigits: Int32 = 16, maxExponentDigits: Int32 = 2
 
@@ -66,7 +67,7 @@ extension Grammar {
            case .string = nodes[Int(top.node)], byte >= 0x20, byte < 0x80, byte != 0x22, byte != 0x5C {
             return state
         }
-        let isSpace = byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+        let isSpace = byte == 0x20
         var out: [[Frame]] = []
         var spaced = false
         for stack in state.stacks where !stack.isEmpty {
@@ -85,7 +86,7 @@ extension Grammar {
     /// except for structural whitespace, which leaves `stack` as it is and returns `.space`.
     private func feed(_ stack: inout [Frame], _ byte: UInt8, into out: inout [[Frame]]) -> Feed {
         guard var f = stack.last else { return .rejected }
-        let isSpace = byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+        let isSpace = byte == 0x20
         /// Replaces the top frame and accepts.
         func keep() -> Feed {
             stack[stack.count - 1] = f

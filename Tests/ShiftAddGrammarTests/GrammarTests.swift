@@ -41,7 +41,7 @@ func run(_ g: Grammar, _ text: String) -> Bool? {
             #"{"name":"Rex","kind":"dog","tags":["a"],"address":{"city":"Oslo"},"score":-1.5e3,"ok":true,"parent":null}"#,
             #"{"parent":{"id":1,"children":[{"id":2,"children":[]}]},"ok":false,"score":0,"address":{"zip":7,"city":"\u00e9\n"},"#
                 + #""tags":["x","y","z"],"kind":"cow","name":"é😀","version":2}"#,
-            "{ \"name\" : \"a\",\n  \"kind\": \"cat\", \"tags\": [ \"b\" ], \"address\": {\"city\": \"c\"},"
+            "{ \"name\" : \"a\", \"kind\": \"cat\", \"tags\": [ \"b\" ], \"address\": {\"city\": \"c\"},"
                 + " \"score\": 1.25, \"ok\": true, \"parent\": null }",
         ]
         for text in valid { #expect(run(g, text) == true, "\(text)") }
@@ -65,9 +65,11 @@ func run(_ g: Grammar, _ text: String) -> Bool? {
             #"{"name":"Rex","kind":"dog"}"#,                      // required properties missing
             base + "} ",                                          // nothing after the document
             " " + base + "}",                                     // the root starts with its brace
+            base.replacingOccurrences(of: ",", with: ",\n") + "}", // no line breaks between values
         ] {
             #expect(run(g, bad) != true, "\(bad)")
         }
+        #expect(run(g, "{" + String(repeating: " ", count: Int(Grammar.maxWhitespace))) == false)
         #expect(run(g, "{" + String(repeating: " ", count: Int(Grammar.maxWhitespace) + 1)) == nil)
     }
 

@@ -4,7 +4,7 @@ client: json_schema output validates with `jsonschema` (streamed and not), tool_
 gives calls whose arguments validate, a two-turn agent loop with a tool message, LangChain's
 with_structured_output and bind_tools (when langchain-openai is installed), and 400s naming the
 field for bad schemas, tools and tool messages.
-Usage: structured_outputs.py BASE_URL COUNT [--langchain]"""
+Usage: structured_outputs.py BASE_URL COUNT [--key API_KEY] [--langchain]"""
 
 import json
 import sys
@@ -16,7 +16,8 @@ import jsonschema
 from openai import OpenAI
 
 base, count = sys.argv[1], int(sys.argv[2])
-client = OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+key = sys.argv[sys.argv.index("--key") + 1] if "--key" in sys.argv else "unused"
+client = OpenAI(base_url=base + "/v1", api_key=key, max_retries=0)
 model = client.models.list().data[0].id
 
 PET = {
@@ -151,7 +152,7 @@ passed = 0
 for extra, param in bad:
     body = {"model": model, "messages": ask, **extra}
     request = urllib.request.Request(base + "/v1/chat/completions", json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"})
+                                     {"Content-Type": "application/json", "Authorization": "Bearer " + key})
     try:
         status, text = 200, urllib.request.urlopen(request, timeout=60).read()
     except urllib.error.HTTPError as e:
@@ -172,8 +173,8 @@ if "--langchain" in sys.argv:
         name: str = Field(description="the pet's name")
         species: str
 
-    llm = ChatOpenAI(base_url=base + "/v1", api_key="unused", model=model, temperature=0, max_tokens=200)
-    pet = llm.with_structured_output(Pet, method="json_schema").invoke("Describe a pet.")
+    llm = ChatOpenAI(base_url=base + "/v1", api_key=key, model=model, temperature=0, max_tokens=200)
+    pet = llm.with_structured_output(Pet).invoke("Describe a pet.")
     check("langchain with_structured_output", int(isinstance(pet, Pet)), 1)
 
     @tool
