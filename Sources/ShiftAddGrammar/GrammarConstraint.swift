@@ -11,12 +11,13 @@ import Synchronization
 ///
 /// Closing in time: `minClose` is the fewest bytes that complete the document and every byte is a
 /// token, so allowing only tokens after which `minClose` stays below the remaining token budget
-/// always leaves a way to finish. A cached mask records the largest `minClose` a token leads to;
-/// only when that exceeds the budget is a stricter mask walked for the step.
+/// always leaves a way to finish. A mask records the largest `minClose` a token leads to; only
+/// when that exceeds the budget does the step need a stricter mask, cached by state and budget
+/// too (the budget is then small: the last tokens of a document).
 public final class GrammarConstraint: TokenConstraint {
     let grammar: Grammar
     let index: TokenIndex
-    private let cache = Mutex<[GrammarState: StateMask]>([:])
+    private let cache = Mutex<[MaskKey: StateMask]>([:])
     static let maxCachedStates = 4096
 
     public init(grammar: Grammar, index: TokenIndex) {
@@ -32,14 +33,24 @@ public final class GrammarConstraint: TokenConstraint {
         var bits: [UInt64]
         var allowed: Int
         var maxClose: Int
+        /// The allowed tokens when they are few (structure, keys, enums), else nil: masking then
+        /// fills the row and puts these back instead of testing every bit.
+        var list: [Int32]?
     }
 
-    func mask(for state: GrammarState) -> StateMask {
-        if let hit = cache.withLock({ $0[state] }) { return hit }
-        let mask = walk(state, budget: nil)
+    private struct MaskKey: Hashable {
+        var state: GrammarState
+        /// nil: no budget.
+        var budget: Int?
+    }
+
+    func mask(for state: GrammarState, budget: Int? = nil) -> StateMask {
+        let key = MaskKey(state: state, budget: budget)
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let mask = walk(state, budget: budget)
         cache.withLock {
             if $0.count >= Self.maxCachedStates { $0.removeAll(keepingCapacity: true) }
-            $0[state] = mask
+            $0[key] = mask
         }
         return mask
     }
@@ -64,7 +75,27 @@ public final class GrammarConstraint: TokenConstraint {
                 if index.firstEdge[child] < index.firstEdge[child + 1] { pending.append((Int32(child), next)) }
             }
         }
+        if mask.allowed <= index.vocabularySize / 16 {
+            var list: [Int32] = []
+            list.reserveCapacity(mask.allowed)
+            for (w, word) in mask.bits.enumerated() {
+                var m = word
+                while m != 0 {
+                    list.append(Int32(w << 6 | m.trailingZeroBitCount))
+                    m &= m - 1
+                }
+            }
+            mask.list = list
+        }
         return mask
+    }
+
+    /// Sets every logit outside `mask` (and past the indexed vocabulary) to −infinity.
+    static func apply(_ mask: StateMask, to logits: UnsafeMutableBufferPointer<Float>, vocabularySize: Int) {
+        guard let list = mask.list else { return apply(mask.bits, to: logits, vocabularySize: vocabularySize) }
+        let kept = list.map { logits[Int($0)] }
+        logits.update(repeating: -.infinity)
+        for (t, value) in zip(list, kept) { logits[Int(t)] = value }
     }
 
     /// Sets every logit outside `mask` (and past the indexed vocabulary) to −infinity.
@@ -98,12 +129,12 @@ final class GrammarCursor: TokenConstraintState {
         guard let state, !state.isComplete else { return }
         var mask = constraint.mask(for: state)
         if mask.maxClose > remaining - 1 {
-            let tight = constraint.walk(state, budget: remaining - 1)
+            let tight = constraint.mask(for: state, budget: remaining - 1)
             // Empty only when the budget was too small from the start: then the document cannot
             // close anyway, and the generation ends by length.
             if tight.allowed > 0 { mask = tight }
         }
-        GrammarConstraint.apply(mask.bits, to: logits, vocabularySize: constraint.index.vocabularySize)
+        GrammarConstraint.apply(mask, to: logits, vocabularySize: constraint.index.vocabularySize)
     }
 
     func advance(_ token: Int) {
