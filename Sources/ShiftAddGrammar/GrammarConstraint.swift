@@ -18,7 +18,8 @@ public final class GrammarConstraint: TokenConstraint {
     let grammar: Grammar
     let index: TokenIndex
     private let cache = Mutex<[MaskKey: StateMask]>([:])
-    static let maxCachedStates = 4096
+    /// At most this many masks (of 6 KB for a 49k vocabulary) are kept; the cache starts over when full.
+    static let maxCachedStates = 8192
 
     public init(grammar: Grammar, index: TokenIndex) {
         self.grammar = grammar
@@ -58,21 +59,25 @@ public final class GrammarConstraint: TokenConstraint {
     /// Depth-first over the trie, stepping the grammar one byte per edge.
     func walk(_ state: GrammarState, budget: Int?) -> StateMask {
         var mask = StateMask(bits: [UInt64](repeating: 0, count: (index.vocabularySize + 63) / 64), allowed: 0, maxClose: 0)
-        var pending: [(node: Int32, state: GrammarState)] = [(0, state)]
-        while let (node, s) = pending.popLast() {
+        // Each pending node carries its state and that state's `minClose`, which plain string text
+        // leaves as it is.
+        var pending: [(node: Int32, state: GrammarState, close: Int)] = [(0, state, grammar.minClose(state))]
+        while let (node, s, closeBefore) = pending.popLast() {
             for e in Int(index.firstEdge[Int(node)])..<Int(index.firstEdge[Int(node) + 1]) {
-                guard let next = grammar.step(s, index.edgeByte[e]) else { continue }
+                let byte = index.edgeByte[e]
+                let kept = grammar.keeps(s, byte)
+                guard let next = kept ? s : grammar.step(s, byte) else { continue }
                 let child = Int(index.edgeChild[e])
+                let close = kept ? closeBefore : grammar.minClose(next)
                 let first = Int(index.firstToken[child]), end = Int(index.firstToken[child + 1])
                 if first < end {
-                    let close = grammar.minClose(next)
                     if budget.map({ close <= $0 }) ?? true {
                         for t in index.tokens[first..<end] { mask.bits[Int(t) >> 6] |= 1 << UInt64(t & 63) }
                         mask.allowed += end - first
                         mask.maxClose = max(mask.maxClose, close)
                     }
                 }
-                if index.firstEdge[child] < index.firstEdge[child + 1] { pending.append((Int32(child), next)) }
+                if index.firstEdge[child] < index.firstEdge[child + 1] { pending.append((Int32(child), next, close)) }
             }
         }
         if mask.allowed <= index.vocabularySize / 16 {

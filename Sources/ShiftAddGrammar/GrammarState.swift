@@ -62,11 +62,7 @@ extension Grammar {
 
     /// The state after `byte`, or nil when no document continues that way.
     func step(_ state: GrammarState, _ byte: UInt8) -> GrammarState? {
-        // The common case inside a string: plain text changes nothing.
-        if state.stacks.count == 1, let top = state.stacks[0].last, top.phase == StringPhase.inside,
-           case .string = nodes[Int(top.node)], byte >= 0x20, byte < 0x80, byte != 0x22, byte != 0x5C {
-            return state
-        }
+        if keeps(state, byte) { return state }
         let isSpace = byte == 0x20
         var out: [[Frame]] = []
         var spaced = false
@@ -78,6 +74,15 @@ extension Grammar {
         // string or not), so every stack agrees.
         guard !out.isEmpty, !(spaced && state.whitespace >= Self.maxWhitespace) else { return nil }
         return GrammarState(stacks: out.count == 1 ? out : dedup(out), whitespace: spaced && isSpace ? state.whitespace + 1 : 0)
+    }
+
+    /// The common case inside a string: plain text changes nothing.
+    func keeps(_ state: GrammarState, _ byte: UInt8) -> Bool {
+        guard byte >= 0x20, byte < 0x80, byte != 0x22, byte != 0x5C, state.stacks.count == 1,
+              let top = state.stacks[0].last, top.phase == StringPhase.inside, case .string = nodes[Int(top.node)] else {
+            return false
+        }
+        return true
     }
 
     private enum Feed { case rejected, space, consumed }
