@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Structured outputs and tool calls against a running `shiftadd serve`, through the official openai
 client: json_schema output validates with `jsonschema` (streamed and not), tool_choice "required"
-gives calls whose arguments validate, a two-turn agent loop with a tool message, LangChain's
+gives calls whose arguments validate, a two-turn tool loop with a tool message, LangChain's
 with_structured_output and bind_tools (when langchain-openai is installed), and 400s naming the
 field for bad schemas, tools and tool messages.
 Usage: structured_outputs.py BASE_URL COUNT [--key API_KEY] [--langchain]"""
@@ -117,7 +117,7 @@ for chunk in stream:
 check("named tool, streamed", int(name == "get_weather" and finish == "tool_calls"
                                   and valid(arguments, WEATHER["function"]["parameters"])), 1)
 
-# A two-turn agent loop: call, tool result, final answer in text.
+# A two-turn tool loop: call, tool result, final answer in text.
 messages = [{"role": "developer", "content": "You are a weather assistant."}] + weather_ask
 first = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER], tool_choice="required",
                                        max_tokens=200, temperature=0)
@@ -127,7 +127,7 @@ messages += [{"role": "assistant", "content": None, "tool_calls": [call.model_du
 second = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER], tool_choice="none",
                                         max_tokens=40, temperature=0)
 answer = second.choices[0].message.content
-check("agent loop", int(bool(answer) and second.choices[0].message.tool_calls is None), 1)
+check("tool loop", int(bool(answer) and second.choices[0].message.tool_calls is None), 1)
 print("  answer:", repr(answer))
 auto = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER], max_tokens=60, temperature=0)
 c = auto.choices[0]
