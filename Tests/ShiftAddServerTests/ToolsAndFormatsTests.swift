@@ -101,6 +101,30 @@ private let weather = #"{"type":"function","function":{"name":"get_weather","des
         #expect(throws: APIError.invalid(text, param: param)) { try chat(#"{"messages":["# + message + "]}") }
     }
 
+    /// A template that reads `tools` renders them and the tool fields of its messages itself.
+    @Test func aTemplateWithToolsGetsThem() throws {
+        let template = try ChatTemplate(source: """
+            {% for t in tools %}[{{ t.function.name }} {{ t.function.parameters | tojson }}]{% endfor %}
+            {% for m in messages %}{{ m.role }}:{{ m.content }}{% if m.tool_calls %}{{ m.tool_calls[0].function | tojson }}{% endif %}\
+            {% if m.tool_call_id %}({{ m.tool_call_id }}){% endif %};{% endfor %}
+            """)
+        let r = try chat(#"{"messages":[{"role":"user","content":"Weather?"},"#
+            + #"{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","#
+            + #""function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},"#
+            + #"{"role":"tool","tool_call_id":"c1","content":"12 C"}],"tools":["# + weather + "]}")
+        let text = try ToolUse.render(r.messages, tools: r.tools, with: template, addGenerationPrompt: false, bosToken: "",
+                                      eosToken: "")
+        #expect(text == #"[get_weather {"properties": {"city": {"type": "string"}}, "required": ["city"], "type": "object"}]"#
+            + #"user:Weather?;assistant:{"name": "get_weather", "arguments": {"city": "Oslo"}};tool:12 C(c1);"#)
+        // Without a `tools` variable in the template: the generic format.
+        let plain = try ChatTemplate(source: "{% for m in messages %}{{ m.role }}:{{ m.content }};{% endfor %}")
+        let generic = try ToolUse.render(r.messages, tools: r.tools, with: plain, addGenerationPrompt: false, bosToken: "",
+                                         eosToken: "")
+        #expect(generic.hasPrefix("system:You can call these tools:\n"))
+        #expect(generic.hasSuffix(#"user:Weather?;assistant:{"name": "get_weather", "arguments": {"city":"Oslo"}};"#
+            + "user:Result of get_weather:\n12 C;"))
+    }
+
     @Test func callsParseFromTheOutput() throws {
         let tools = [ToolDefinition(name: "get_weather", description: nil, parameters: "{}")]
         let call = try #require(ToolCall.parse(#"{"arguments": {"city": "Oslo/Bergen"}, "name": "get_weather"}"#, tools: tools))

@@ -124,7 +124,20 @@ public struct ToolUse: Sendable, Equatable {
         return choice
     }
 
-    // MARK: The generic prompt format
+    // MARK: The prompt
+
+    /// The conversation through `template`: a template that reads `tools` gets them (unless the
+    /// choice is "none") and the messages with their tool fields; any other gets the generic format.
+    static func render(_ messages: [ChatMessage], tools: ToolUse?, with template: ChatTemplate, addGenerationPrompt: Bool,
+                       bosToken: String, eosToken: String) throws -> String {
+        if template.source.contains("tools") {
+            let variables = tools.map { $0.choice == .none ? [:] : ["tools": $0.templateTools] } ?? [:]
+            return try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt, bosToken: bosToken,
+                                       eosToken: eosToken, variables: variables)
+        }
+        return try template.render(messages: tools?.genericMessages(messages) ?? plain(messages),
+                                   addGenerationPrompt: addGenerationPrompt, bosToken: bosToken, eosToken: eosToken)
+    }
 
     /// The conversation for a template that has no `tools` variable: the tools and the call format
     /// in the system message, calls as their JSON text, results as user turns.

@@ -66,13 +66,8 @@ extension APIServer {
         }
         let template = try chatTemplate.get()
         do {
-            if template.source.contains("tools") {
-                let variables = tools.map { $0.choice == .none ? [:] : ["tools": $0.templateTools] } ?? [:]
-                return try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
-                                           bosToken: bosToken, eosToken: eosToken, variables: variables)
-            }
-            return try template.render(messages: tools?.genericMessages(messages) ?? ToolUse.plain(messages),
-                                       addGenerationPrompt: addGenerationPrompt, bosToken: bosToken, eosToken: eosToken)
+            return try ToolUse.render(messages, tools: tools, with: template, addGenerationPrompt: addGenerationPrompt,
+                                      bosToken: bosToken, eosToken: eosToken)
         } catch {
             throw .invalid("messages cannot be rendered with the model's chat template: \(error)", param: "messages")
         }
