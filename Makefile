@@ -27,6 +27,10 @@ DEB_PACKAGES := pkg-config libnghttp2-dev libssl-dev libopenblas-dev python3 pyt
 # The official openai client for the end-to-end test, in a virtual environment outside the repo.
 VENV ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shiftadd/venv
 OPENAI_VERSION := 3.54.0
+# Structured outputs and tool calls checked with jsonschema and through LangChain (end-to-end test).
+JSONSCHEMA_VERSION := 4.26.0
+LANGCHAIN_OPENAI_VERSION := 1.8.1
+STRUCTURED_OUTPUTS_COUNT ?= 50
 # Schema validation of the Kubernetes manifests (a unit test runs it), in the same environment.
 K8S_VALIDATE_VERSION := 1.37.0
 K8S_VALIDATE := $(VENV)/bin/kubernetes-validate
@@ -34,7 +38,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export SHIFTADD_MODEL_DIR := $(MODEL_DIR)
 
-.PHONY: all deps build test test-unit test-kernel-paths test-e2e run model clean help
+.PHONY: all deps build test test-unit test-kernel-paths test-e2e structured-outputs run model clean help
 
 all: build
 
@@ -50,6 +54,7 @@ help:
 	@echo "make tokenizer-agreement  shiftadd's tokenizer against Hugging Face tokenizers (SmolLM2) or llama.cpp (MODEL=gemma3-270m)"
 	@echo "make ablation  the converter ablation of Docs/converter.md (ABLATION_PRESET fast or default; needs EVAL_TEXT)"
 	@echo "make pareto  file size against perplexity and decode speed, bundles beside llama.cpp's quantizations (PARETO_*)"
+	@echo "make structured-outputs  json_schema outputs and required tool calls, $(STRUCTURED_OUTPUTS_COUNT) of each, validated (LangChain too)"
 	@echo "make fuzz   each fuzz target for FUZZ_SECONDS (default 60); make test-sanitize: tests under sanitizers"
 	@echo "make soak   SOAK_SECONDS (default 1800) of mixed load on the server; checks memory, descriptors, metrics"
 	@echo "make faults fault injection against the server and converter (root for a tmpfs); .build/faults/summary.json"
@@ -107,8 +112,17 @@ $(PROMETHEUS_CLIENT): | $(VENV)/bin/python
 	"$(VENV)/bin/pip" install -q "prometheus-client==$(PROMETHEUS_CLIENT_VERSION)"
 	touch "$@"
 
-test-e2e: build model $(OPENAI_CLIENT) $(PROMETHEUS_CLIENT)
+STRUCTURED_CLIENTS := $(VENV)/.structured-$(JSONSCHEMA_VERSION)-$(LANGCHAIN_OPENAI_VERSION)
+$(STRUCTURED_CLIENTS): | $(VENV)/bin/python
+	"$(VENV)/bin/pip" install -q "jsonschema==$(JSONSCHEMA_VERSION)" "langchain-openai==$(LANGCHAIN_OPENAI_VERSION)"
+	touch "$@"
+
+test-e2e: build model $(OPENAI_CLIENT) $(PROMETHEUS_CLIENT) $(STRUCTURED_CLIENTS)
 	Tests/EndToEnd/run.sh "$(BIN)/shiftadd" "$(MODEL)" "$(VENV)/bin/python"
+
+# json_schema outputs and required tool calls, STRUCTURED_OUTPUTS_COUNT seeded requests of each, validated.
+structured-outputs: build model $(OPENAI_CLIENT) $(STRUCTURED_CLIENTS)
+	Scripts/structured-outputs.sh "$(BIN)/shiftadd" "$(MODEL)" "$(VENV)/bin/python" $(STRUCTURED_OUTPUTS_COUNT)
 
 # Converts the default model on first use (cached) and serves it until Ctrl-C.
 run: build model

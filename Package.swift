@@ -54,6 +54,9 @@ let package = Package(
         .target(name: "ShiftAddScheduler",
                 dependencies: ["ShiftAddEngine", "ShiftAddModel", "ShiftAddTokenizer"]),
 
+        // JSON Schema compiled to a byte-level grammar, enforced as a `TokenConstraint` over a vocabulary trie.
+        .target(name: "ShiftAddGrammar", dependencies: ["ShiftAddScheduler", "ShiftAddTokenizer"]),
+
         // HTTP/1.1, h2c and TLS (h2, http/1.1 by ALPN) on an epoll loop over libnghttp2 and OpenSSL.
         .target(name: "CShiftAddHTTP", dependencies: ["CNGHTTP2", "COpenSSL"], cSettings: strictC),
         // Swift face of the C front end: requests in, responses and streams out, by opaque ids.
@@ -61,7 +64,7 @@ let package = Package(
 
         // The OpenAI-compatible API, health, metrics and configuration over the scheduler.
         .target(name: "ShiftAddServer",
-                dependencies: ["ShiftAddHTTP", "ShiftAddScheduler", "ShiftAddEngine", "ShiftAddTokenizer",
+                dependencies: ["ShiftAddHTTP", "ShiftAddScheduler", "ShiftAddGrammar", "ShiftAddEngine", "ShiftAddTokenizer",
                                "ShiftAddChatTemplate", "ShiftAddModel", "ShiftAddBundle", "ShiftAddCommandLine"]),
 
         // Small argument parser shared by the executables.
@@ -92,6 +95,7 @@ let package = Package(
         .testTarget(name: "ShiftAddSchedulerTests",
                     dependencies: ["ShiftAddTestSupport", "ShiftAddScheduler", "ShiftAddEngine", "ShiftAddModel",
                                    "ShiftAddTokenizer", "ShiftAddBundle"]),
+        .testTarget(name: "ShiftAddGrammarTests", dependencies: ["ShiftAddGrammar", "ShiftAddScheduler"]),
         .testTarget(name: "ShiftAddHTTPTests", dependencies: ["ShiftAddHTTP"]),
         .testTarget(name: "ShiftAddServerTests",
                     dependencies: ["ShiftAddTestSupport", "ShiftAddServer", "ShiftAddHTTP", "ShiftAddScheduler",

@@ -2,7 +2,8 @@
 """Serving benchmark against a running `shiftadd serve`, measured at the client from SSE arrival
 times: aggregate decode tokens/s with 1 and 16 concurrent streams and their inter-token latency
 percentiles, the effect of a 2,000-token prompt arriving while 8 streams decode (chunked prefill),
-and time to first token of a second chat turn that repeats a 500-token first turn (prefix cache).
+and time to first token of a second chat turn that repeats a 500-token first turn (prefix cache), and
+the cost of structured outputs: 16 streams with a json_schema `response_format` against 16 without.
 Usage: bench_serving.py BASE_URL (e.g. http://127.0.0.1:8080). Standard library only."""
 
 import http.client
@@ -51,11 +52,11 @@ def stream(path, body, out, start_barrier=None):
     conn.close()
 
 
-def run_streams(n, max_tokens, extra=None):
+def run_streams(n, max_tokens, extra=None, fields=None):
     outs = [dict() for _ in range(n)]
     barrier = threading.Barrier(n)
     body = {"prompt": "Write a long story about a lighthouse keeper.", "max_tokens": max_tokens,
-            "ignore_eos": True, "temperature": 0.8, "stream": True, "logprobs": 1}
+            "ignore_eos": True, "temperature": 0.8, "stream": True, "logprobs": 1, **(fields or {})}
     threads = [threading.Thread(target=stream, args=("/v1/completions", dict(body, seed=i), outs[i], barrier))
                for i in range(n)]
     start = time.perf_counter()
@@ -81,9 +82,9 @@ def report(name, rate, gaps):
           f"p99 {pct(gaps, 99) * 1e3:.1f} ms, p99/p50 {pct(gaps, 99) / pct(gaps, 50):.2f}")
 
 
-def median_run(n, max_tokens, repeats=3):
+def median_run(n, max_tokens, repeats=3, fields=None):
     """The run with the median aggregate rate of `repeats`."""
-    runs = sorted((run_streams(n, max_tokens) for _ in range(repeats)), key=lambda r: r[1])
+    runs = sorted((run_streams(n, max_tokens, fields=fields) for _ in range(repeats)), key=lambda r: r[1])
     return runs[len(runs) // 2]
 
 
@@ -123,3 +124,50 @@ stream("/v1/chat/completions", {"messages": turn2, "max_tokens": 16, "temperatur
 ttft1 = first["events"][0] - first["sent"]
 ttft2 = second["events"][0] - second["sent"]
 print(f"chat turn 1 time to first token {ttft1 * 1e3:.0f} ms, turn 2 {ttft2 * 1e3:.0f} ms, ratio {ttft2 / ttft1:.2f}")
+
+def closed_loop(n, seconds, max_tokens, fields=None):
+    """n workers each sending one streaming request after another for `seconds`: aggregate tokens/s
+    with n requests always in flight, whatever length each request turns out to have."""
+    outs = [dict() for _ in range(n)]
+    requests = [0] * n
+    start = time.perf_counter()
+
+    def worker(i):
+        k = 0
+        while time.perf_counter() - start < seconds:
+            out = {}
+            body = {"prompt": "Write a long story about a lighthouse keeper.", "max_tokens": max_tokens,
+                    "ignore_eos": True, "temperature": 0.8, "stream": True, "logprobs": 1, "seed": 1000 * i + k,
+                    **(fields or {})}
+            stream("/v1/completions", body, out)
+            outs[i].setdefault("events", []).extend(out.get("events", []))
+            k += 1
+        requests[i] = k
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    tokens = sum(len(o.get("events", [])) for o in outs)
+    return tokens / elapsed, tokens / sum(requests)
+
+
+# Every stream constrained to a schema (a title and at least 8 lines of text, so that most documents
+# run to max_tokens like the free requests), against the same load without it, both with 16
+# requests always in flight: the difference is the cost of the masks.
+STORY = {"type": "json_schema", "json_schema": {"name": "story", "schema": {
+    "type": "object", "additionalProperties": False, "required": ["title", "lines"],
+    "properties": {"title": {"type": "string"},
+                   "lines": {"type": "array", "items": {"type": "string"}, "minItems": 8}}}}}
+closed_loop(16, 5, 32, fields={"response_format": STORY})
+# Alternating 10 s rounds, so that a change in the machine's load hits both alike.
+free, constrained = [], []
+for _ in range(4):
+    free.append(closed_loop(16, 10, 128))
+    constrained.append(closed_loop(16, 10, 128, fields={"response_format": STORY}))
+free_rate, constrained_rate = (statistics.mean(r for r, _ in runs) for runs in (free, constrained))
+print(f"16 streams in flight, 4 alternating rounds of 10 s: {free_rate:.1f} tok/s free, {constrained_rate:.1f} tok/s "
+      f"with json_schema (ratio {constrained_rate / free_rate:.2f}x); tokens per request "
+      f"{statistics.mean(t for _, t in free):.0f} free, {statistics.mean(t for _, t in constrained):.0f} constrained")

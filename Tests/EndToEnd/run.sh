@@ -93,6 +93,8 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Content-Type: application/json
 step "API key required (401 without it)"
 
 "$python" "$(dirname "$0")/openai_client.py" "$http/v1" "$key" smollm2 || fail "openai client"
+"$python" "$(dirname "$0")/structured_outputs.py" "$http" 10 --key "$key" --langchain || fail "structured outputs"
+step "structured outputs and tool calls ok"
 
 # Samples carry the model's name as a label; $1 leaves it out.
 metric() {

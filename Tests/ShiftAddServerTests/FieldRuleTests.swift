@@ -33,6 +33,7 @@ private let messages = #""messages":[{"role":"user","content":"hi"}]"#
         ("audio", #"{"voice":"alloy","format":"wav"}"#), ("modalities", #"["text","audio"]"#),
         ("moderation", #"{"model":"omni"}"#), ("prediction", #"{"type":"content","content":"x"}"#),
         ("reasoning_effort", #""low""#), ("verbosity", #""low""#), ("web_search_options", "{}"),
+        ("functions", #"[{"name":"f"}]"#), ("function_call", #""auto""#),
     ])
     func refusedChatFieldsAreNamed(field: String, value: String) throws {
         let e = try #require(error(.chat, #"{\#(messages),"\#(field)":\#(value)}"#))
@@ -63,12 +64,13 @@ private let messages = #""messages":[{"role":"user","content":"hi"}]"#
         #expect(try CompletionRequest(body: Array(#"{"prompt":"x","best_of":1,"suffix":null}"#.utf8)).options.ignoredFields == [])
     }
 
-    /// Structured outputs and tools are accepted as before, pending their implementation.
-    @Test func structuredOutputAndToolFieldsAreAccepted() throws {
+    /// Structured outputs and tools are read (ToolsAndFormatsTests has what they do).
+    @Test func structuredOutputAndToolFieldsAreRead() throws {
         let r = try ChatCompletionRequest(body: Array("""
             {\(messages),"response_format":{"type":"text"},"tools":[],"tool_choice":"none","parallel_tool_calls":false}
             """.utf8))
-        #expect(r.options.ignoredFields == ["parallel_tool_calls", "response_format", "tool_choice", "tools"])
+        #expect(r.options.ignoredFields == [])
+        #expect(r.options.responseFormat == nil && r.tools == nil)
     }
 
     @Test func nAndLogitBiasAreRead() throws {

@@ -151,7 +151,7 @@ private func chatError(_ json: String) -> APIError? {
             """
         let r = try ChatCompletionRequest(body: Array(json.utf8))
         #expect(r.messages == [
-            ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "a\nb"),
+            ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "a\nb", name: "x"),
             ChatMessage(role: "assistant", content: "ok"),
         ])
         #expect(r.options.maxTokens == nil)
@@ -177,8 +177,8 @@ private func chatError(_ json: String) -> APIError? {
         (#"{"messages":"hi"}"#, "messages", "messages must be a non-empty array of messages"),
         (#"{"messages":["hi"]}"#, "messages[0]", "messages[0] must be an object with role and content"),
         (#"{"messages":[{"content":"hi"}]}"#, "messages[0].role", "messages[0].role is required"),
-        (#"{"messages":[{"role":"tool","content":"hi"}]}"#, "messages[0].role",
-         "messages[0].role must be one of system, user, assistant"),
+        (#"{"messages":[{"role":"robot","content":"hi"}]}"#, "messages[0].role",
+         "messages[0].role must be one of system, user, assistant, developer, tool"),
         (#"{"messages":[{"role":"user","content":"a"},{"role":"user"}]}"#, "messages[1].content", "messages[1].content is required"),
         (#"{"messages":[{"role":"user","content":3}]}"#, "messages[0].content",
          "messages[0].content must be a string or an array of text parts"),

@@ -25,10 +25,12 @@ public struct GenerationRequest: Sendable {
     public var ignoreEOS: Bool
     /// Past this instant the request finishes with reason `.error` ("deadline exceeded").
     public var deadline: ContinuousClock.Instant?
+    /// Masks each step's logits (e.g. to a JSON schema); the generation stops when it is complete.
+    public var constraint: (any TokenConstraint)?
 
     public init(prompt: Prompt, addSpecialTokens: Bool = true, sampling: SamplingParameters = SamplingParameters(),
                 maxTokens: Int? = nil, promptLogprobs: Int? = nil, stop: [String] = [], stopTokenIds: [Int] = [], ignoreEOS: Bool = false,
-                deadline: ContinuousClock.Instant? = nil) {
+                deadline: ContinuousClock.Instant? = nil, constraint: (any TokenConstraint)? = nil) {
         self.prompt = prompt
         self.addSpecialTokens = addSpecialTokens
         self.sampling = sampling
@@ -38,5 +40,6 @@ public struct GenerationRequest: Sendable {
         self.stopTokenIds = stopTokenIds
         self.ignoreEOS = ignoreEOS
         self.deadline = deadline
+        self.constraint = constraint
     }
 }

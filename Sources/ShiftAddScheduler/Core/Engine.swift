@@ -104,7 +104,7 @@ final class Engine: @unchecked Sendable {
                          logits: seq.promptLogprobs != nil ? .all : seq.computed + n == seq.count ? .last : .none)
         }
         let forwardStarted = clock.now
-        let logits = model.forward(entries, cache: blocks.cache)
+        var logits = model.forward(entries, cache: blocks.cache)
         let computedAt = clock.now
         let forwardSeconds = (computedAt - forwardStarted).seconds
         if promptTokens == 0 {
@@ -128,9 +128,10 @@ final class Engine: @unchecked Sendable {
                 finish(seq, .length, now: computedAt)
                 continue
             }
-            let sampled = logits.withUnsafeBufferPointer {
-                seq.sampler.sample(UnsafeBufferPointer(rebasing: $0[((row - 1) * vocab)..<(row * vocab)]),
-                                   promptTokens: seq.prompt, generated: seq.generated)
+            let sampled = logits.withUnsafeMutableBufferPointer {
+                let rowLogits = UnsafeMutableBufferPointer(rebasing: $0[((row - 1) * vocab)..<(row * vocab)])
+                seq.constraint?.mask(rowLogits, remaining: seq.limit - seq.count)
+                return seq.sampler.sample(UnsafeBufferPointer(rowLogits), promptTokens: seq.prompt, generated: seq.generated)
             }
             deliver(sampled, to: seq, now: computedAt)
         }
@@ -269,6 +270,7 @@ final class Engine: @unchecked Sendable {
     private func deliver(_ sampled: SampledToken, to seq: GenerationSequence, now: ContinuousClock.Instant) {
         let token = sampled.token
         seq.append(token)
+        seq.constraint?.advance(token)
         if let last = seq.lastToken {
             observer?(.interToken(seconds: (now - last).seconds))
         } else {
@@ -286,6 +288,9 @@ final class Engine: @unchecked Sendable {
             text = out.text
             if out.stopped {
                 reason = .stop
+            } else if seq.constraint?.isComplete == true {
+                reason = .stop
+                text += seq.text.finish()
             } else if seq.count >= seq.limit {
                 reason = .length
                 text += seq.text.finish()

@@ -27,6 +27,7 @@ final class GenerationSequence {
     var leader: GenerationSequence?
     /// The prompt has been computed once (or the sequence ended): choices waiting on it may go.
     var promptDone = false
+    let constraint: (any TokenConstraintState)?
     let deadline: ContinuousClock.Instant?
     let events: @Sendable (GenerationEvent) -> Void
 
@@ -56,6 +57,7 @@ final class GenerationSequence {
         stopTokens = Set(r.stopTokenIds).union(r.ignoreEOS ? [] : tokenizer.endOfGenerationIds)
         wantsLogprobs = r.sampling.logprobs != nil
         promptLogprobs = r.promptLogprobs
+        constraint = r.constraint?.start()
         deadline = r.deadline
         events = s.events
         submitted = s.submitted

@@ -8,16 +8,12 @@ enum FieldRule {
         "prompt_cache_retention", "prompt_cache_options",
     ]
 
-    /// Structured outputs and tool calling: accepted as before and not yet applied. Kept in this one
-    /// place so their implementation takes them over here.
-    static let structuredOutputsAndTools: Set<String> = [
-        "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call",
-    ]
-
     /// Fields of OpenAI's chat reference that would change the answer and are not implemented:
     /// any value but null (or the one harmless value given) is a 400.
     static let refusedChat: [String: String] = [
         "audio": "audio output is not supported",
+        "function_call": "the deprecated functions API is not supported; use tools and tool_choice",
+        "functions": "the deprecated functions API is not supported; use tools and tool_choice",
         "modalities": "only the text modality is supported",
         "moderation": "moderation is not supported",
         "prediction": "predicted outputs are not supported",
@@ -38,7 +34,7 @@ enum FieldRule {
     /// Checks `f` against the rule: `read` holds the fields the route reads, `ignorable` those it
     /// accepts without reading. Returns the ignored fields present, for the server's debug log.
     static func check(_ f: JSONFields, read: Set<String>, refused: [String: String],
-                      ignorable: Set<String> = meaningless.union(structuredOutputsAndTools)) throws(APIError) -> [String] {
+                      ignorable: Set<String> = meaningless) throws(APIError) -> [String] {
         for (key, reason) in refused.sorted(by: { $0.key < $1.key }) {
             guard let value = f.value(key), !isHarmless(key, value) else { continue }
             throw .invalid("\(f.name(key)) is not supported: \(reason)", param: f.name(key))

@@ -25,13 +25,15 @@ public struct GenerationOptions: Sendable, Equatable {
     public var logitBias: [Int: Double] = [:]
     /// Fields present that change nothing (see `FieldRule`), for the debug log.
     public var ignoredFields: [String] = []
+    /// A JSON object or schema the output must be; nil = free text.
+    public var responseFormat: ResponseFormat?
 
     public init() {}
 
     /// The fields `init(_:)` reads.
     static let fields: Set<String> = [
         "model", "temperature", "top_p", "top_k", "min_p", "seed", "stop", "presence_penalty", "frequency_penalty",
-        "repetition_penalty", "n", "logit_bias", "ignore_eos", "stream", "stream_options",
+        "repetition_penalty", "n", "logit_bias", "ignore_eos", "stream", "stream_options", "response_format",
     ]
 
     /// Reads every shared field except `max_tokens` and `logprobs`, whose meaning differs per route,
@@ -57,6 +59,7 @@ public struct GenerationOptions: Sendable, Equatable {
                                                  ignorable: FieldRule.meaninglessStreamOptions).map { "stream_options." + $0 }
             includeUsage = try options.bool("include_usage") ?? false
         }
+        responseFormat = try ResponseFormat.parse(f)
     }
 
     static let maxStopStrings = 4

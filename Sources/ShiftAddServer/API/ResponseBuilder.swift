@@ -34,19 +34,24 @@ public struct ResponseBuilder: Sendable {
         public var logprobs: [TokenLogprob]?
         /// Where the first logprob entry's `text_offset` counts from (completions).
         public var logprobsOffset: Int
+        /// Chat only: the message has these calls and no content.
+        public var toolCalls: [ToolCall]
 
-        public init(text: String, finishReason: String, logprobs: [TokenLogprob]?, logprobsOffset: Int = 0) {
+        public init(text: String, finishReason: String, logprobs: [TokenLogprob]?, logprobsOffset: Int = 0,
+                    toolCalls: [ToolCall] = []) {
             self.text = text
             self.finishReason = finishReason
             self.logprobs = logprobs
             self.logprobsOffset = logprobsOffset
+            self.toolCalls = toolCalls
         }
     }
 
     /// The complete (non-streamed) response of one choice.
     public func response(text: String, finishReason: String, logprobs: [TokenLogprob]?, logprobsOffset: Int = 0,
-                         usage: Usage) -> JSONValue {
-        response(choices: [Choice(text: text, finishReason: finishReason, logprobs: logprobs, logprobsOffset: logprobsOffset)],
+                         toolCalls: [ToolCall] = [], usage: Usage) -> JSONValue {
+        response(choices: [Choice(text: text, finishReason: finishReason, logprobs: logprobs, logprobsOffset: logprobsOffset,
+                                  toolCalls: toolCalls)],
                  usage: usage)
     }
 
@@ -57,7 +62,8 @@ public struct ResponseBuilder: Sendable {
     }
 
     private func choiceJSON(_ index: Int, _ c: Choice) -> JSONValue {
-        let (text, finishReason, logprobs, logprobsOffset) = (c.text, c.finishReason, c.logprobs, c.logprobsOffset)
+        let (text, finishReason, logprobs, logprobsOffset, toolCalls) = (c.text, c.finishReason, c.logprobs, c.logprobsOffset,
+                                                                          c.toolCalls)
         let choice: JSONValue
         switch kind {
         case .text:
@@ -70,7 +76,8 @@ public struct ResponseBuilder: Sendable {
         case .chat:
             choice = .object([
                 ("index", .int(index)),
-                ("message", .object([("role", .string("assistant")), ("content", .string(text)), ("refusal", .null)])),
+                ("message", .object([("role", .string("assistant")), ("content", toolCalls.isEmpty ? .string(text) : .null),
+                                     ("refusal", .null)] + (toolCalls.isEmpty ? [] : [("tool_calls", .array(toolCalls.map(\.json)))]))),
                 ("logprobs", logprobs.map { LogprobsJSON.chat($0) } ?? .null),
                 ("finish_reason", .string(finishReason)),
             ])
@@ -81,8 +88,9 @@ public struct ResponseBuilder: Sendable {
     /// One streamed chunk. `text` nil: a chat chunk with an empty delta (the last one, with the
     /// finish reason). `role`: a chat chunk that opens the assistant's message. With
     /// `includeUsage`, the chunk has `"usage": null` (the usage comes in `usageChunk`).
+    /// `toolCalls` (chat only): whole calls in one delta, each with its `index`.
     public func chunk(index: Int = 0, text: String?, role: Bool = false, finishReason: String? = nil, logprobs: [TokenLogprob]? = nil,
-                      logprobsOffset: Int = 0, includeUsage: Bool = false) -> JSONValue {
+                      logprobsOffset: Int = 0, toolCalls: [ToolCall] = [], includeUsage: Bool = false) -> JSONValue {
         let choice: JSONValue
         switch kind {
         case .text:
@@ -96,6 +104,12 @@ public struct ResponseBuilder: Sendable {
             var delta: [(String, JSONValue)] = []
             if role { delta.append(("role", .string("assistant"))) }
             if let text { delta.append(("content", .string(text))) }
+            if !toolCalls.isEmpty {
+                delta.append(("tool_calls", .array(toolCalls.enumerated().map { i, call in
+                    guard case .object(let fields) = call.json else { return call.json }
+                    return .object([("index", .int(i))] + fields)
+                })))
+            }
             choice = .object([
                 ("index", .int(index)),
                 ("delta", .object(delta)),

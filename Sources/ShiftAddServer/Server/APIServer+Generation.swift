@@ -25,7 +25,8 @@ extension APIServer {
             var generation = generationRequest(prompt, addSpecialTokens: true, body.options)
             let promptLogprobs = body.echo && body.options.logprobs != nil
             if promptLogprobs { generation.promptLogprobs = body.options.logprobs }
-            submit(generation, options: body.options, kind: .text, echo: echo, promptLogprobs: promptLogprobs,
+            generation.constraint = body.options.responseFormat.map { constraints.constraint(key: $0.key, grammar: $0.grammar) }
+            submit(generation, options: body.options, kind: .text, echo: echo, promptLogprobs: promptLogprobs, tools: nil,
                    promptParam: "prompt", request, exchange)
         } catch {
             registry.remove(request.id)
@@ -39,26 +40,34 @@ extension APIServer {
             let body = try ChatCompletionRequest(body: request.body)
             try checkModel(body.options.model)
             try checkOptions(body.options)
-            let text = try renderChat(body.messages, addGenerationPrompt: true)
+            let text = try renderChat(body.messages, tools: body.tools, addGenerationPrompt: true)
             // The template wrote BOS and the turn markers itself.
-            submit(generationRequest(.text(text), addSpecialTokens: false, body.options), options: body.options,
-                   kind: .chat, echo: nil, promptLogprobs: false, promptParam: "messages", request, exchange)
+            var generation = generationRequest(.text(text), addSpecialTokens: false, body.options)
+            let calling = body.tools.flatMap { $0.choice == .none ? nil : $0 }
+            if let calling, let call = calling.call {
+                generation.constraint = constraints.constraint(key: calling.key, grammar: call, orText: calling.choice == .auto)
+            } else if let format = body.options.responseFormat {
+                generation.constraint = constraints.constraint(key: format.key, grammar: format.grammar)
+            }
+            submit(generation, options: body.options, kind: .chat, echo: nil, promptLogprobs: false, tools: calling,
+                   promptParam: "messages", request, exchange)
         } catch {
             registry.remove(request.id)
             exchange.fail(error)
         }
     }
 
-    /// The conversation as the model's chat template writes it.
-    func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws(APIError) -> String {
+    /// The conversation as the model's chat template writes it. A template that reads `tools` gets
+    /// them, and the messages with their tool fields; any other gets the generic format (`ToolUse`).
+    func renderChat(_ messages: [ChatMessage], tools: ToolUse? = nil, addGenerationPrompt: Bool) throws(APIError) -> String {
         guard let chatTemplate else {
             throw .invalid("the served model has no chat template; use /v1/completions", param: "messages",
                            code: "no_chat_template")
         }
         let template = try chatTemplate.get()
         do {
-            return try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
-                                       bosToken: bosToken, eosToken: eosToken)
+            return try ToolUse.render(messages, tools: tools, with: template, addGenerationPrompt: addGenerationPrompt,
+                                      bosToken: bosToken, eosToken: eosToken)
         } catch {
             throw .invalid("messages cannot be rendered with the model's chat template: \(error)", param: "messages")
         }
@@ -102,13 +111,14 @@ extension APIServer {
     }
 
     private func submit(_ generationRequest: GenerationRequest, options: GenerationOptions, kind: ResponseBuilder.Kind,
-                        echo: String?, promptLogprobs: Bool, promptParam: String, _ request: HTTPRequest,
+                        echo: String?, promptLogprobs: Bool, tools: ToolUse?, promptParam: String, _ request: HTTPRequest,
                         _ exchange: Exchange) {
         let builder = ResponseBuilder(kind: kind, id: ResponseBuilder.makeID(kind), created: Int(Date().timeIntervalSince1970),
                                       model: modelId)
         let settings = GenerationRun.Settings(
             builder: builder, choices: options.choices, stream: options.stream, includeUsage: options.includeUsage,
-            logprobs: options.logprobs != nil, echo: echo, promptLogprobs: promptLogprobs, keepAliveSeconds: keepAliveSeconds)
+            logprobs: options.logprobs != nil, echo: echo, promptLogprobs: promptLogprobs, tools: tools,
+            keepAliveSeconds: keepAliveSeconds)
         let registry = registry
         let id = request.id
         let logger = logger

@@ -20,6 +20,7 @@ public final class APIServer: HTTPRequestHandler {
         let chatTemplate: Result<ChatTemplate, APIError>?
         let bosToken: String
         let eosToken: String
+        let constraints: ConstraintCache
     }
 
     let logger: Logger
@@ -74,7 +75,8 @@ public final class APIServer: HTTPRequestHandler {
                 return APIError.server("the model's chat template does not parse: \(error)")
             }
         }
-        let model = Served(scheduler: scheduler, modelId: modelId, chatTemplate: template, bosToken: bosToken, eosToken: eosToken)
+        let model = Served(scheduler: scheduler, modelId: modelId, chatTemplate: template, bosToken: bosToken, eosToken: eosToken,
+                           constraints: ConstraintCache(tokenizer: scheduler.tokenizer))
         served.withLock { $0 = model }
     }
 
@@ -85,6 +87,7 @@ public final class APIServer: HTTPRequestHandler {
     var chatTemplate: Result<ChatTemplate, APIError>? { model.chatTemplate }
     var bosToken: String { model.bosToken }
     var eosToken: String { model.eosToken }
+    var constraints: ConstraintCache { model.constraints }
     private var isAttached: Bool { served.withLock { $0 != nil } }
 
     /// /health and /ready answer 503 until ready, and again (with new generations refused) once

@@ -18,6 +18,9 @@ final class GenerationRun: Sendable {
         var echo: String?
         /// With `echo` and `logprobs`: the prompt's own log-probabilities lead each choice's.
         var promptLogprobs: Bool
+        /// Chat with tools that may be called: a choice's output is held back while it is (or may
+        /// be) a call, and answered as `tool_calls` when it parses as one.
+        var tools: ToolUse?
         var keepAliveSeconds: Double
     }
 
@@ -33,6 +36,11 @@ final class GenerationRun: Sendable {
         /// Unicode scalars of the choice's text sent so far, for completion logprob offsets.
         var textOffset = 0
         var summary: GenerationSummary?
+        /// With tools: nil until the output shows whether it is a call (true) or text (false).
+        var holding: Bool?
+        var held = ""
+        var heldLogprobs: [TokenLogprob] = []
+        var call: ToolCall?
     }
 
     private struct State {
@@ -137,21 +145,38 @@ final class GenerationRun: Sendable {
             }
             return nil
         case let .delta(text, _, logprobs):
-            if settings.stream {
-                guard !text.isEmpty || (settings.logprobs && !logprobs.isEmpty) else { return nil }
-                let chunk = b.chunk(index: index, text: text, logprobs: settings.logprobs ? logprobs : nil,
-                                    logprobsOffset: s.choices[index].textOffset, includeUsage: settings.includeUsage)
-                send(ServerSentEvents.event(chunk), &s)
-                s.choices[index].textOffset += logprobs.reduce(0) { $0 + $1.text.unicodeScalars.count }
-            } else {
-                s.choices[index].text += text
-                if settings.logprobs { s.choices[index].logprobs += logprobs }
+            if let tools = settings.tools, s.choices[index].holding != false {
+                s.choices[index].held += text
+                s.choices[index].heldLogprobs += logprobs
+                if tools.choice != .auto {
+                    s.choices[index].holding = true
+                } else if let first = s.choices[index].held.first(where: { !$0.isWhitespace }) {
+                    s.choices[index].holding = first == "{"
+                }
+                guard s.choices[index].holding == false else { return nil }
+                // Text after all: what was held goes out as ordinary output.
+                release(index, &s)
+                return nil
             }
+            emit(index, text, logprobs, &s)
             return nil
         case .finished(let summary):
             s.choices[index].summary = summary
+            if Self.error(summary) == nil, s.choices[index].holding == true, let tools = settings.tools {
+                if let call = ToolCall.parse(s.choices[index].held, tools: tools.tools) {
+                    s.choices[index].call = call
+                    if settings.stream {
+                        send(ServerSentEvents.event(b.chunk(index: index, text: nil, toolCalls: [call],
+                                                            includeUsage: settings.includeUsage)), &s)
+                    }
+                } else {
+                    // Not a call after all (cut by max_tokens): answered as content.
+                    release(index, &s)
+                }
+            }
             if settings.stream, Self.error(summary) == nil {
-                let last = b.chunk(index: index, text: b.kind == .chat ? nil : "", finishReason: summary.reason.rawValue,
+                let reason = s.choices[index].call == nil ? summary.reason.rawValue : "tool_calls"
+                let last = b.chunk(index: index, text: b.kind == .chat ? nil : "", finishReason: reason,
                                    includeUsage: settings.includeUsage)
                 send(ServerSentEvents.event(last), &s)
             }
@@ -170,6 +195,28 @@ final class GenerationRun: Sendable {
         }
     }
 
+    /// A choice's output text: a chunk when streaming, else kept for the response.
+    private func emit(_ index: Int, _ text: String, _ logprobs: [TokenLogprob], _ s: inout State) {
+        if settings.stream {
+            guard !text.isEmpty || (settings.logprobs && !logprobs.isEmpty) else { return }
+            let chunk = settings.builder.chunk(index: index, text: text, logprobs: settings.logprobs ? logprobs : nil,
+                                               logprobsOffset: s.choices[index].textOffset, includeUsage: settings.includeUsage)
+            send(ServerSentEvents.event(chunk), &s)
+            s.choices[index].textOffset += logprobs.reduce(0) { $0 + $1.text.unicodeScalars.count }
+        } else {
+            s.choices[index].text += text
+            if settings.logprobs { s.choices[index].logprobs += logprobs }
+        }
+    }
+
+    /// Sends (or keeps) a choice's held output as ordinary text.
+    private func release(_ index: Int, _ s: inout State) {
+        let (text, logprobs) = (s.choices[index].held, s.choices[index].heldLogprobs)
+        s.choices[index].held = ""
+        s.choices[index].heldLogprobs = []
+        emit(index, text, logprobs, &s)
+    }
+
     /// The prompt counts once; completion tokens add up over the choices.
     private static func usage(_ summaries: [GenerationSummary]) -> Usage {
         Usage(promptTokens: summaries[0].promptTokens, completionTokens: summaries.reduce(0) { $0 + $1.completionTokens },
@@ -181,9 +228,9 @@ final class GenerationRun: Sendable {
         let echo = settings.echo ?? ""
         let choices = zip(s.choices, summaries).map { choice, summary in
             ResponseBuilder.Choice(
-                text: echo + choice.text, finishReason: summary.reason.rawValue,
-                logprobs: settings.logprobs ? s.promptEntries + choice.logprobs : nil,
-                logprobsOffset: settings.promptLogprobs ? 0 : echo.unicodeScalars.count)
+                text: echo + choice.text, finishReason: choice.call == nil ? summary.reason.rawValue : "tool_calls",
+                logprobs: settings.logprobs ? s.promptEntries + choice.logprobs + (choice.call == nil ? [] : choice.heldLogprobs) : nil,
+                logprobsOffset: settings.promptLogprobs ? 0 : echo.unicodeScalars.count, toolCalls: choice.call.map { [$0] } ?? [])
         }
         exchange.respond(json: settings.builder.response(choices: choices, usage: Self.usage(summaries)))
     }
