@@ -5,7 +5,7 @@ import ShiftAddHTTP
 import ShiftAddScheduler
 
 extension APIServer {
-    func completions(_ request: HTTPRequest, _ exchange: Exchange) {
+    func completions(_ request: HTTPRequest, _ lifecycle: GenerationLifecycle) {
         do throws(APIError) {
             if let error = readinessError { throw error }
             let body = try CompletionRequest(body: request.body)
@@ -27,14 +27,13 @@ extension APIServer {
             if promptLogprobs { generation.promptLogprobs = body.options.logprobs }
             generation.constraint = body.options.responseFormat.map { constraints.constraint(key: $0.key, grammar: $0.grammar) }
             submit(generation, options: body.options, kind: .text, echo: echo, promptLogprobs: promptLogprobs, tools: nil,
-                   promptParam: "prompt", request, exchange)
+                   promptParam: "prompt", lifecycle)
         } catch {
-            registry.remove(request.id)
-            exchange.fail(error)
+            lifecycle.fail(error)
         }
     }
 
-    func chatCompletions(_ request: HTTPRequest, _ exchange: Exchange) {
+    func chatCompletions(_ request: HTTPRequest, _ lifecycle: GenerationLifecycle) {
         do throws(APIError) {
             if let error = readinessError { throw error }
             let body = try ChatCompletionRequest(body: request.body)
@@ -50,10 +49,9 @@ extension APIServer {
                 generation.constraint = constraints.constraint(key: format.key, grammar: format.grammar)
             }
             submit(generation, options: body.options, kind: .chat, echo: nil, promptLogprobs: false, tools: calling,
-                   promptParam: "messages", request, exchange)
+                   promptParam: "messages", lifecycle)
         } catch {
-            registry.remove(request.id)
-            exchange.fail(error)
+            lifecycle.fail(error)
         }
     }
 
@@ -111,42 +109,26 @@ extension APIServer {
     }
 
     private func submit(_ generationRequest: GenerationRequest, options: GenerationOptions, kind: ResponseBuilder.Kind,
-                        echo: String?, promptLogprobs: Bool, tools: ToolUse?, promptParam: String, _ request: HTTPRequest,
-                        _ exchange: Exchange) {
+                        echo: String?, promptLogprobs: Bool, tools: ToolUse?, promptParam: String,
+                        _ lifecycle: GenerationLifecycle) {
         let builder = ResponseBuilder(kind: kind, id: ResponseBuilder.makeID(kind), created: Int(Date().timeIntervalSince1970),
                                       model: modelId)
-        let settings = GenerationRun.Settings(
+        let settings = GenerationAnswer.Settings(
             builder: builder, choices: options.choices, stream: options.stream, includeUsage: options.includeUsage,
             logprobs: options.logprobs != nil, echo: echo, promptLogprobs: promptLogprobs, tools: tools,
             keepAliveSeconds: keepAliveSeconds)
-        let registry = registry
-        let id = request.id
-        let logger = logger
-        let run = GenerationRun(settings: settings, exchange: exchange) { summaries in
-            registry.remove(id)
-            if logger.isEnabled(.debug) {
-                for summary in summaries {
-                    logger.debug("generation finished", [("request_id", exchange.requestID)] + Self.timingFields(summary))
-                }
-            }
-        }
-        // `handle` registered the request; a client gone since then has nothing to submit.
-        guard registry.contains(id) else { return }
-        do {
-            let generations = try scheduler.submit(generationRequest, choices: options.choices) { run.handle($0, $1) }
-            // Gone now: the client left during the submission (or the generations already ended,
-            // when the cancels are no-ops).
-            guard registry.setGenerations(id, generations) else { return generations.forEach(scheduler.cancel) }
+        let exchange = lifecycle.exchange
+        do throws(AdmissionError) {
+            // Nil: the client left, before or during the submission.
+            guard let generations = try lifecycle.submit(generationRequest, to: scheduler, answer: settings) else { return }
             let names = generations.map(\.description).joined(separator: ",")
             exchange.addLogFields([("generation", names), ("stream", String(options.stream))])
             if logger.isEnabled(.debug) {
                 logger.debug("generation submitted", [("request_id", exchange.requestID), ("generation", names)]
                     + Self.requestFields(generation: generationRequest))
             }
-            run.begin()
         } catch {
-            registry.remove(id)
-            exchange.fail(APIError(error, promptParam: promptParam))
+            lifecycle.fail(APIError(error, promptParam: promptParam))
         }
     }
 
@@ -161,14 +143,5 @@ extension APIServer {
         return [("prompt", prompt), ("max_tokens", g.maxTokens.map(String.init) ?? "context"),
                 ("temperature", String(s.temperature)), ("top_p", String(s.topP)), ("top_k", String(s.topK)),
                 ("min_p", String(s.minP)), ("seed", s.seed.map(String.init) ?? "-"), ("stop", String(g.stop.count))]
-    }
-
-    /// Where a finished generation's time went.
-    private static func timingFields(_ summary: GenerationSummary) -> [(String, String)] {
-        func ms(_ seconds: Double) -> String { String(format: "%.1f", seconds * 1000) }
-        return [("finish_reason", summary.reason.rawValue), ("prompt_tokens", String(summary.promptTokens)),
-                ("cached_tokens", String(summary.cachedPromptTokens)),
-                ("completion_tokens", String(summary.completionTokens)), ("queue_ms", ms(summary.queueSeconds)),
-                ("ttft_ms", summary.timeToFirstTokenSeconds.map(ms) ?? "-"), ("total_ms", ms(summary.totalSeconds))]
     }
 }

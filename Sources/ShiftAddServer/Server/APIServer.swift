@@ -9,8 +9,8 @@ import Synchronization
 ///
 /// `handle` runs on the HTTP loop thread and never blocks: routing, keys and probes answer there;
 /// the routes whose work grows with the request (JSON decoding, chat templates, tokenization) run
-/// on `work`, so one large prompt does not hold up every other connection. Answers to generations
-/// are written from the engine thread as events arrive.
+/// on `work`, so one large prompt does not hold up every other connection. A generation request
+/// lives in a `GenerationLifecycle`, whose answer is written on `work` as the engine's events arrive.
 public final class APIServer: HTTPRequestHandler {
     /// The model being served: set once it is loaded, so the listener can answer /live (and 503
     /// elsewhere) while a checkpoint converts or a bundle loads.
@@ -35,7 +35,7 @@ public final class APIServer: HTTPRequestHandler {
     let created = Int(Date().timeIntervalSince1970)
     private let apiKeys: APIKeys
     private let cors: CORSPolicy
-    let registry = GenerationRegistry()
+    let generations = GenerationLifecycle.Table()
     private let readiness = Mutex(Readiness.starting)
     private let served = Mutex<Served?>(nil)
     private let httpStatistics = Mutex<(@Sendable () -> HTTPStatistics?)?>(nil)
@@ -99,7 +99,7 @@ public final class APIServer: HTTPRequestHandler {
     }
 
     /// Generations submitted and not yet finished or abandoned by their client.
-    public var activeGenerations: Int { registry.count }
+    public var activeGenerations: Int { generations.count }
 
     /// Where /metrics reads the front end's counters. The HTTPServer is made after this handler and
     /// holds it, so capture the server weakly: `api.setHTTPStatistics { [weak http] in http?.statistics() }`.
@@ -132,9 +132,10 @@ public final class APIServer: HTTPRequestHandler {
         case .completions, .chatCompletions:
             // Registered here, on the loop thread, so a disconnect that comes before `work` gets to
             // the request still finds it (and the request is then never submitted).
-            registry.add(request.id, exchange: exchange)
-            work.async { [self] in
-                if route == .completions { completions(request, exchange) } else { chatCompletions(request, exchange) }
+            let lifecycle = GenerationLifecycle(id: request.id, exchange: exchange, table: generations, logger: logger,
+                                                metrics: metrics, work: work)
+            lifecycle.prepare { [self] in
+                if route == .completions { completions(request, lifecycle) } else { chatCompletions(request, lifecycle) }
             }
         case .models: exchange.respond(json: .object([("object", .string("list")), ("data", .array([modelObject]))]))
         case .model: model(request, exchange)
@@ -148,16 +149,7 @@ public final class APIServer: HTTPRequestHandler {
     }
 
     public func cancelled(_ id: HTTPRequestID) {
-        guard let entry = registry.remove(id), isAttached else { return }
-        // Cancelled first: whoever sees the disconnect counted or logged knows the cancel is posted.
-        // The generation's own metrics follow only when the engine has acted on it.
-        for generation in entry.generations { scheduler.cancel(generation) }
-        metrics.recordDisconnect()
-        logger.info("client went away; generation cancelled", [
-            ("request_id", entry.exchange.requestID),
-            ("generation", entry.generations.isEmpty ? "-" : entry.generations.map(\.description).joined(separator: ",")),
-        ])
-        entry.exchange.clientWentAway()
+        generations[id]?.clientLeft()
     }
 
     var readinessError: APIError? { readiness.withLock { $0.error } }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// One request and its answer: adds `X-Request-Id` and CORS headers to whatever is sent, and when
 /// the answer is complete (or the client leaves) writes the access log line and the request
-/// metrics, exactly once. Thread-safe: generation events answer from the engine thread.
+/// metrics, exactly once. Thread-safe: a generation answers from its request's queue while a
+/// disconnect arrives on the loop thread.
 final class Exchange: Sendable {
     let requestID: String
     let method: String
