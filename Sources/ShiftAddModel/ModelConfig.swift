@@ -6,7 +6,8 @@ public enum RopeStyle: String, Codable, Sendable {
     case halfSplit
 }
 
-/// Architecture hyper-parameters of a LLaMA-family decoder, shared by every reader and the engine.
+/// Architecture hyper-parameters of a decoder, shared by every reader and the engine; what only one
+/// family has lives in that family's settings (see Architectures/).
 public struct ModelConfig: Codable, Sendable, Equatable {
     public var architecture: String
     public var vocabSize: Int
@@ -24,11 +25,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var tiedEmbeddings: Bool
     /// q, k and v projections carry biases (Qwen2).
     public var attentionBias: Bool
+    /// Gemma 3's settings; nil in every other family.
+    public var gemma3: Gemma3.Settings?
 
     public init(architecture: String, vocabSize: Int, dim: Int, hiddenDim: Int, layerCount: Int,
                 headCount: Int, kvHeadCount: Int, headDim: Int? = nil, contextLength: Int,
                 ropeTheta: Float, ropeStyle: RopeStyle, rmsNormEpsilon: Float,
-                tiedEmbeddings: Bool, attentionBias: Bool = false) {
+                tiedEmbeddings: Bool, attentionBias: Bool = false, gemma3: Gemma3.Settings? = nil) {
         self.architecture = architecture
         self.vocabSize = vocabSize
         self.dim = dim
@@ -43,10 +46,32 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.rmsNormEpsilon = rmsNormEpsilon
         self.tiedEmbeddings = tiedEmbeddings
         self.attentionBias = attentionBias
+        self.gemma3 = gemma3
     }
 
     public var qDim: Int { headCount * headDim }
     public var kvDim: Int { kvHeadCount * headDim }
+
+    /// The family `architecture` belongs to; `validate` refuses a name no family has.
+    public var family: ModelFamily { ModelFamily(architecture: architecture) ?? .llama }
+
+    /// Positions a query of `layer` attends to, itself included; nil for the whole context.
+    public func attentionWindow(layer: Int) -> Int? {
+        guard let g = gemma3, g.isSliding(layer: layer) else { return nil }
+        return g.slidingWindow
+    }
+
+    /// Rotary base of `layer`.
+    public func ropeTheta(layer: Int) -> Float {
+        guard let g = gemma3, g.isSliding(layer: layer) else { return ropeTheta }
+        return g.slidingRopeTheta
+    }
+
+    /// Factor on q·k before the softmax.
+    public var attentionScale: Float { gemma3?.attentionScale ?? 1 / Float(headDim).squareRoot() }
+
+    /// Factor on the embedding rows entering the first block (Gemma's √dim).
+    public var embeddingScale: Float { gemma3 == nil ? 1 : Float(dim).squareRoot() }
 
     /// Checks the relations the engine relies on; readers call it before returning a model.
     public func validate(source: String) throws {
@@ -62,6 +87,18 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         }
         guard headDim % 2 == 0 else { throw fail("head dim \(headDim) must be even for rotary embeddings") }
         guard ropeTheta > 0, rmsNormEpsilon > 0 else { throw fail("rope theta and rms epsilon must be positive") }
+        guard let family = ModelFamily(architecture: architecture) else {
+            throw ModelError.unsupportedArchitecture(file: source, architecture: architecture)
+        }
+        guard (family == .gemma3) == (gemma3 != nil) else {
+            throw fail("architecture \(architecture) \(gemma3 == nil ? "lacks" : "cannot have") Gemma 3's settings")
+        }
+        if let g = gemma3 {
+            guard g.slidingWindow > 0, g.globalLayerPeriod > 0, g.slidingRopeTheta > 0, g.attentionScale > 0 else {
+                throw fail("Gemma 3's sliding window \(g.slidingWindow), layer period \(g.globalLayerPeriod), rotary base and attention scale must be positive")
+            }
+            guard !attentionBias else { throw fail("Gemma 3 has no attention biases") }
+        }
     }
 }
 

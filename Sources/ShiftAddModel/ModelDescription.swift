@@ -41,24 +41,12 @@ public struct ModelDescription: Sendable {
         return t.floats()
     }
 
-    /// Checks that every tensor the engine needs exists with the shape the config implies.
+    /// Checks that every tensor of the model's family (see `ModelFamily.tensorTable`) exists with
+    /// the shape the config implies.
     public func validateTensors() throws {
-        let c = config
-        func check(_ name: String, _ shape: [Int]) throws {
+        for (name, shape) in config.family.tensorTable(config) {
             let t = try tensor(name)
             guard t.shape == shape else { throw ModelError.wrongShape(file: path, tensor: name, expected: shape, found: t.shape) }
-        }
-        try check(TensorName.tokenEmbedding, [c.vocabSize, c.dim])
-        try check(TensorName.outputNorm, [c.dim])
-        if !c.tiedEmbeddings { try check(TensorName.output, [c.vocabSize, c.dim]) }
-        for l in 0..<c.layerCount {
-            try check(TensorName.attentionNorm(l), [c.dim])
-            try check(TensorName.ffnNorm(l), [c.dim])
-            for p in TensorName.Projection.allCases {
-                let shape = Self.projectionShape(p, config: c)
-                try check(TensorName.weight(p, layer: l), shape)
-                if c.attentionBias, [.q, .k, .v].contains(p) { try check(TensorName.bias(p, layer: l), [shape[0]]) }
-            }
         }
     }
 

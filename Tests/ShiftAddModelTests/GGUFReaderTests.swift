@@ -130,10 +130,10 @@ import Testing
 
     @Test func rejectsUnsupportedArchitectureAndForgedCounts() throws {
         var b = GGUFBuilder.tinyModel()
-        b.metadata[0] = ("general.architecture", .string("gemma3"))
+        b.metadata[0] = ("general.architecture", .string("falcon"))
         let path = temporaryPath("arch.gguf")
         try b.write(to: path)
-        #expect(throws: ModelError.unsupportedArchitecture(file: path, architecture: "gemma3")) { try GGUFReader.read(path: path) }
+        #expect(throws: ModelError.unsupportedArchitecture(file: path, architecture: "falcon")) { try GGUFReader.read(path: path) }
 
         // A string length far beyond the file must be reported, not allocated.
         var bytes = GGUFBuilder.tinyModel().bytes()

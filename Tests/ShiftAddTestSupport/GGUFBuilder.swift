@@ -137,6 +137,56 @@ public struct GGUFBuilder {
         }
         return b
     }
+
+    /// A complete tiny Gemma 3 with random weights and the byte-level vocabulary of `tinyModel`:
+    /// heads of `headDim` (so q is wider than the model), layers 0-4 of every 6 attending to a
+    /// sliding `window`, the head tied to the embedding.
+    public static func tinyGemma3(dim: Int = 16, hidden: Int = 24, layers: Int = 7, heads: Int = 4, kvHeads: Int = 1,
+                                  headDim: Int = 8, window: Int = 4, vocab: Int = 40, seed: UInt64 = 3) -> GGUFBuilder {
+        var rng = TestRandom(seed: seed)
+        var b = GGUFBuilder()
+        b.add("general.architecture", .string("gemma3"))
+        b.add("general.name", .string("tiny gemma"))
+        b.add("gemma3.block_count", .u32(UInt32(layers)))
+        b.add("gemma3.context_length", .u32(64))
+        b.add("gemma3.embedding_length", .u32(UInt32(dim)))
+        b.add("gemma3.feed_forward_length", .u32(UInt32(hidden)))
+        b.add("gemma3.attention.head_count", .u32(UInt32(heads)))
+        b.add("gemma3.attention.head_count_kv", .u32(UInt32(kvHeads)))
+        b.add("gemma3.attention.key_length", .u32(UInt32(headDim)))
+        b.add("gemma3.attention.value_length", .u32(UInt32(headDim)))
+        b.add("gemma3.attention.sliding_window", .u32(UInt32(window)))
+        b.add("gemma3.rope.freq_base", .f32(1_000_000))
+        b.add("gemma3.attention.layer_norm_rms_epsilon", .f32(1e-6))
+        b.add("tokenizer.ggml.model", .string("gpt2"))
+        b.add("tokenizer.ggml.pre", .string("gpt2"))
+        let names = ["t", "1", "t1"] + (3..<vocab).map { "t\($0)" }
+        b.add("tokenizer.ggml.tokens", .array(kind: 8, names.prefix(vocab).map { .string($0) }))
+        b.add("tokenizer.ggml.merges", .array(kind: 8, [.string("t 1")]))
+        b.add("tokenizer.ggml.eos_token_id", .u32(2))
+        let qDim = heads * headDim, kvDim = kvHeads * headDim
+        func random(_ n: Int, _ scale: Float = 0.3) -> [Float] { (0..<n).map { _ in rng.normal() * scale } }
+        // Norm weights as GGUF stores Gemma's: 1 + w already added.
+        func norm(_ n: Int) -> [Float] { random(n, 0.2).map { 1 + $0 } }
+        b.addF32("token_embd.weight", shape: [vocab, dim], random(vocab * dim, 0.3))
+        b.addF32("output_norm.weight", shape: [dim], norm(dim))
+        for l in 0..<layers {
+            b.addF32("blk.\(l).attn_norm.weight", shape: [dim], norm(dim))
+            b.addF32("blk.\(l).attn_q.weight", shape: [qDim, dim], random(qDim * dim))
+            b.addF32("blk.\(l).attn_k.weight", shape: [kvDim, dim], random(kvDim * dim))
+            b.addF32("blk.\(l).attn_v.weight", shape: [kvDim, dim], random(kvDim * dim))
+            b.addF32("blk.\(l).attn_q_norm.weight", shape: [headDim], norm(headDim))
+            b.addF32("blk.\(l).attn_k_norm.weight", shape: [headDim], norm(headDim))
+            b.addF32("blk.\(l).attn_output.weight", shape: [dim, qDim], random(dim * qDim))
+            b.addF32("blk.\(l).post_attention_norm.weight", shape: [dim], norm(dim))
+            b.addF32("blk.\(l).ffn_norm.weight", shape: [dim], norm(dim))
+            b.addF32("blk.\(l).ffn_gate.weight", shape: [hidden, dim], random(hidden * dim))
+            b.addF32("blk.\(l).ffn_up.weight", shape: [hidden, dim], random(hidden * dim))
+            b.addF32("blk.\(l).ffn_down.weight", shape: [dim, hidden], random(dim * hidden))
+            b.addF32("blk.\(l).post_ffw_norm.weight", shape: [dim], norm(dim))
+        }
+        return b
+    }
 }
 
 /// Deterministic random numbers for tests.

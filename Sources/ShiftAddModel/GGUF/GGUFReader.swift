@@ -1,61 +1,24 @@
 import ShiftAddTokenizer
 
-/// Reads a GGUF checkpoint of a LLaMA-family model into a `ModelDescription`.
+/// Reads a GGUF checkpoint into a `ModelDescription`; the architecture's family (see
+/// `ModelFamily`) reads its hyper-parameters and names its tensors.
 public enum GGUFReader {
-    /// Architectures whose GGUF tensors follow the LLaMA layout, with their rotary pairing.
-    static let architectures: [String: RopeStyle] = ["llama": .interleaved, "mistral": .interleaved, "qwen2": .halfSplit]
-
     public static func read(path: String) throws -> ModelDescription {
         let gguf = try GGUFFile(path: path)
         let meta = gguf.metadata
-        func string(_ key: String) throws -> String {
-            guard let v = meta[key]?.stringValue else { throw ModelError.missingMetadata(file: path, key: key) }
-            return v
+        guard let arch = meta["general.architecture"]?.stringValue else {
+            throw ModelError.missingMetadata(file: path, key: "general.architecture")
         }
-        let arch = try string("general.architecture")
-        guard let ropeStyle = architectures[arch] else {
+        guard let family = ModelFamily(architecture: arch) else {
             throw ModelError.unsupportedArchitecture(file: path, architecture: arch)
         }
-        func int(_ key: String, default value: Int? = nil) throws -> Int {
-            if let v = meta["\(arch).\(key)"] {
-                guard let i = v.intValue else { throw ModelError.malformed(file: path, reason: "\(arch).\(key) is not an integer") }
-                return i
-            }
-            guard let value else { throw ModelError.missingMetadata(file: path, key: "\(arch).\(key)") }
-            return value
-        }
-        func float(_ key: String, default value: Float) throws -> Float {
-            guard let v = meta["\(arch).\(key)"] else { return value }
-            guard let d = v.doubleValue else { throw ModelError.malformed(file: path, reason: "\(arch).\(key) is not a number") }
-            return Float(d)
-        }
-
         var byName: [String: TensorRecord] = [:]
         for t in gguf.tensors {
             guard byName[t.name] == nil else { throw ModelError.malformed(file: path, reason: "duplicate tensor '\(t.name)'") }
             byName[t.name] = t
         }
-        guard let embedding = byName[TensorName.tokenEmbedding] else {
-            throw ModelError.missingTensor(file: path, tensor: TensorName.tokenEmbedding)
-        }
         let tokenizer = try tokenizerSpec(meta, path: path)
-        let dim = try int("embedding_length")
-        let heads = try int("attention.head_count")
-        let config = ModelConfig(
-            architecture: arch,
-            vocabSize: try int("vocab_size", default: embedding.shape[0]),
-            dim: dim,
-            hiddenDim: try int("feed_forward_length"),
-            layerCount: try int("block_count"),
-            headCount: heads,
-            kvHeadCount: try int("attention.head_count_kv", default: heads),
-            headDim: try int("attention.key_length", default: heads > 0 ? dim / heads : 0),
-            contextLength: try int("context_length"),
-            ropeTheta: try float("rope.freq_base", default: 10000),
-            ropeStyle: ropeStyle,
-            rmsNormEpsilon: try float("attention.layer_norm_rms_epsilon", default: 1e-5),
-            tiedEmbeddings: byName[TensorName.output] == nil,
-            attentionBias: byName[TensorName.bias(.q, layer: 0)] != nil)
+        let config = try family.home.config(gguf: GGUFMetadata(path: path, architecture: arch, values: meta, tensors: byName))
         try config.validate(source: path)
 
         var info: [String: String] = [:]

@@ -6,13 +6,6 @@ struct HFConfig {
     let config: ModelConfig
     let name: String?
 
-    /// Hugging Face class → (GGUF architecture name, whether q/k/v carry biases by default).
-    static let supported: [String: (name: String, attentionBias: Bool)] = [
-        "LlamaForCausalLM": ("llama", false),
-        "MistralForCausalLM": ("llama", false),
-        "Qwen2ForCausalLM": ("qwen2", true),
-    ]
-
     init(path: String) throws {
         let json = try JSONValue.parse(path: path)
         guard json.object != nil else { throw ModelError.malformed(file: path, reason: "not a JSON object") }
@@ -42,8 +35,8 @@ struct HFConfig {
             throw ModelError.missingMetadata(file: path, key: "architectures")
         }
         let names = listed.compactMap(\.string)
-        guard let architecture = names.first(where: { Self.supported[$0] != nil }),
-              let family = Self.supported[architecture] else {
+        guard let architecture = names.first(where: { Llama.huggingFaceClasses[$0] != nil }),
+              let family = Llama.huggingFaceClasses[architecture] else {
             throw ModelError.unsupportedArchitecture(file: path, architecture: names.joined(separator: ", "))
         }
         if let act = value("hidden_act"), act.string != "silu" {

@@ -21,7 +21,7 @@ public enum SafetensorsReader {
             let file = try SafetensorsFile(path: shard.path)
             for (name, entry) in file.entries.sorted(by: { $0.key < $1.key }) {
                 if let listed = shard.names, !listed.contains(name) { continue }
-                guard let mapping = HFTensorName.canonical(name, config: config) else {
+                guard let mapping = Llama.canonicalName(huggingFace: name, config: config) else {
                     throw ModelError.malformed(file: shard.path, reason: "unexpected tensor '\(name)': "
                                                + "\(hf.architecture) as configured has no such parameter")
                 }

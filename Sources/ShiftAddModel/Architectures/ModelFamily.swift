@@ -1,0 +1,42 @@
+/// A model family: what its checkpoints hold and how its decoder block computes. Each family has
+/// one home in this folder (its hyper-parameters read from GGUF metadata, its tensor table with
+/// the Hugging Face names where a reader takes them) and one block recipe in the reference engine
+/// (ShiftAddEngine/Architectures). Docs/architecture.md tells how to add one.
+public enum ModelFamily: String, Codable, Sendable, CaseIterable {
+    /// LLaMA-style decoders: GGUF `llama`, `mistral` and `qwen2`, llama2.c, Hugging Face LLaMA,
+    /// Mistral and Qwen2.
+    case llama
+    /// Gemma 3 text decoders: GGUF `gemma3`.
+    case gemma3
+
+    /// The family of a GGUF `general.architecture` (the name `ModelConfig.architecture` keeps), nil
+    /// when no family has it.
+    public init?(architecture: String) {
+        if Llama.ggufArchitectures[architecture] != nil {
+            self = .llama
+        } else if architecture == Gemma3.ggufArchitecture {
+            self = .gemma3
+        } else {
+            return nil
+        }
+    }
+
+    var home: any FamilyDescription.Type {
+        switch self {
+        case .llama: Llama.self
+        case .gemma3: Gemma3.self
+        }
+    }
+
+    /// Every tensor a model of this family and configuration has, with its shape (outermost
+    /// dimension first: [outputs, inputs] for a projection).
+    public func tensorTable(_ c: ModelConfig) -> [(name: String, shape: [Int])] { home.tensorTable(c) }
+}
+
+/// What each family's home provides to the readers and the validator.
+protocol FamilyDescription {
+    /// The configuration a GGUF file of this family describes.
+    static func config(gguf: GGUFMetadata) throws -> ModelConfig
+    /// Every tensor of the model, with its shape.
+    static func tensorTable(_ c: ModelConfig) -> [(name: String, shape: [Int])]
+}
