@@ -43,6 +43,15 @@ enum Ops {
         }
     }
 
+    /// gate ← gelu(gate) · up, for `count` values, with GELU's tanh form (Gemma's MLP).
+    static func geluGated(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        let k: Float = (2 / Float.pi).squareRoot()
+        for i in 0..<count {
+            let g = gate[i]
+            gate[i] = 0.5 * g * (1 + Foundation.tanh(k * (g + 0.044715 * g * g * g))) * up[i]
+        }
+    }
+
     /// In-place softmax of `count` values; returns nothing, leaves probabilities.
     static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         var m = -Float.infinity

@@ -44,7 +44,7 @@ extension ReferenceModel {
         return head(x, batch: batch, allLogits: allLogits)
     }
 
-    /// Token embeddings, [tokens][dim].
+    /// Token embeddings times the family's embedding scale, [tokens][dim].
     public func embed(_ tokens: [Int]) -> [Float] {
         let dim = config.dim
         var x = [Float](repeating: 0, count: tokens.count * dim)
@@ -56,6 +56,8 @@ extension ReferenceModel {
                 }
             }
         }
+        let scale = config.embeddingScale
+        if scale != 1 { for i in x.indices { x[i] *= scale } }
         return x
     }
 
@@ -74,20 +76,25 @@ extension ReferenceModel {
 
     /// One decoder block over the hidden states `x` ([tokens][dim]) of consecutive segments, each
     /// `count` new tokens of one sequence, writing K and V at the sequence's next positions in
-    /// layer `cacheLayer` of its cache (the caches advance after the last block).
+    /// layer `cacheLayer` of its cache (the caches advance after the last block). Each family's
+    /// recipe is in Architectures/; `observe` sees the input of every group of projections.
     func runBlock(_ layer: Int, x: inout [Float], segments: [(count: Int, cache: KVCache)], cacheLayer: Int,
                   observe: ((Int, ProjectionInput, UnsafeBufferPointer<Float>) -> Void)?) {
-        let c = config
-        let n = x.count / c.dim
-        // Weights are read from `blocks` at each use, not copied up front: `observe` may replace a
-        // projection's weights (the converter's sequential quantization) before they are used.
-        var xn = [Float](repeating: 0, count: n * c.dim)
-        Ops.rmsNorm(x, blocks[layer].attentionNorm, &xn, rows: n, width: c.dim, epsilon: c.rmsNormEpsilon)
-        xn.withUnsafeBufferPointer { observe?(layer, .attention, $0) }
-        var q = project(xn, layer, .q, rows: n)
-        var k = project(xn, layer, .k, rows: n)
-        let v = project(xn, layer, .v, rows: n)
+        switch config.family {
+        case .llama: runLlamaBlock(layer, x: &x, segments: segments, cacheLayer: cacheLayer, observe: observe)
+        case .gemma3: runGemma3Block(layer, x: &x, segments: segments, cacheLayer: cacheLayer, observe: observe)
+        }
+    }
 
+    /// Self-attention of block `layer` shared by the recipes: rotates q and k ([tokens][qDim],
+    /// [tokens][kvDim]) by position, stores k and v in cache layer `cacheLayer`, and returns each
+    /// token's attention over its visible positions (the layer's window, if any), [tokens][qDim].
+    func selfAttention(_ layer: Int, q: inout [Float], k: inout [Float], v: [Float],
+                       segments: [(count: Int, cache: KVCache)], cacheLayer: Int) -> [Float] {
+        let c = config
+        let n = q.count / c.qDim
+        let rotary = rotaryTable(layer: layer)
+        let window = c.attentionWindow(layer: layer)
         var attention = [Float](repeating: 0, count: n * c.qDim)
         var row = 0
         for (count, cache) in segments {
@@ -105,34 +112,27 @@ extension ReferenceModel {
             row += count
         }
         if segments.count > 1, segments.allSatisfy({ $0.count == 1 }) {
-            attendDecoding(layer: cacheLayer, caches: segments.map(\.cache), q: q, out: &attention)
+            attendDecoding(layer: cacheLayer, window: window, caches: segments.map(\.cache), q: q, out: &attention)
         } else {
             row = 0
             for (count, cache) in segments {
-                attend(layer: cacheLayer, cache: cache, start: cache.count, count: count, q: q, qRow: row, out: &attention)
+                attend(layer: cacheLayer, window: window, cache: cache, start: cache.count, count: count, q: q, qRow: row, out: &attention)
                 row += count
             }
         }
-        attention.withUnsafeBufferPointer { observe?(layer, .attentionOutput, $0) }
-        accumulate(attention, blocks[layer].weights[.o]!, into: &x, rows: n, inputs: c.qDim, outputs: c.dim)
-
-        Ops.rmsNorm(x, blocks[layer].ffnNorm, &xn, rows: n, width: c.dim, epsilon: c.rmsNormEpsilon)
-        xn.withUnsafeBufferPointer { observe?(layer, .mlp, $0) }
-        var gate = project(xn, layer, .gate, rows: n)
-        let up = project(xn, layer, .up, rows: n)
-        Ops.swiglu(&gate, up, count: gate.count)
-        gate.withUnsafeBufferPointer { observe?(layer, .mlpHidden, $0) }
-        accumulate(gate, blocks[layer].weights[.down]!, into: &x, rows: n, inputs: c.hiddenDim, outputs: c.dim)
+        return attention
     }
 
     /// Causal attention of `count` new tokens (rows `qRow...` of `q`) over the first
-    /// `start + count` positions of cache layer `layer`, written to the same rows of `out` ([tokens][qDim]).
-    private func attend(layer: Int, cache: KVCache, start: Int, count: Int, q: [Float], qRow: Int, out: inout [Float]) {
+    /// `start + count` positions of cache layer `layer`, each seeing at most `window` positions
+    /// ending at its own, written to the same rows of `out` ([tokens][qDim]).
+    private func attend(layer: Int, window: Int?, cache: KVCache, start: Int, count: Int, q: [Float], qRow: Int, out: inout [Float]) {
         let c = config
         if count == 1 {
             q.withUnsafeBufferPointer { q in
                 out.withUnsafeMutableBufferPointer { o in
-                    attendOne(layer: layer, cache: cache, q: q.baseAddress! + qRow * c.qDim, out: o.baseAddress! + qRow * c.qDim)
+                    attendOne(layer: layer, window: window, cache: cache, q: q.baseAddress! + qRow * c.qDim,
+                              out: o.baseAddress! + qRow * c.qDim)
                 }
             }
             return
@@ -140,7 +140,7 @@ extension ReferenceModel {
         let total = start + count
         let hd = c.headDim
         let group = c.headCount / c.kvHeadCount
-        let scale = 1 / Float(hd).squareRoot()
+        let scale = c.attentionScale
         var scores = [Float](repeating: 0, count: count * total)
         let base = cache.offset(layer: layer, position: 0)
         q.withUnsafeBufferPointer { q in
@@ -157,9 +157,11 @@ extension ReferenceModel {
                                             scale, qh, Int32(c.qDim), kh, Int32(c.kvDim), 0, s.baseAddress!, Int32(total))
                                 for i in 0..<count {
                                     let visible = start + i + 1
+                                    let first = window.map { max(0, visible - $0) } ?? 0
                                     let r = s.baseAddress! + i * total
-                                    Ops.softmax(r, count: visible)
-                                    // Future positions take no part in the P·V product.
+                                    Ops.softmax(r + first, count: visible - first)
+                                    // Positions before the window and future ones take no part in the P·V product.
+                                    for j in 0..<first { r[j] = 0 }
                                     for j in visible..<total { r[j] = 0 }
                                 }
                                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(hd), Int32(total),
@@ -173,20 +175,21 @@ extension ReferenceModel {
         }
     }
 
-    /// Decoding one token over all `cache.count + 1` positions: the cache layer is one contiguous
-    /// block, so the C attention loop serves directly (BLAS set-up per head would dominate such
-    /// small products).
-    fileprivate func attendOne(layer: Int, cache: KVCache, q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    /// Decoding one token over the last `window` of its `cache.count + 1` positions (all when
+    /// nil): the cache layer is one contiguous block, so the C attention loop serves directly (BLAS
+    /// set-up per head would dominate such small products).
+    fileprivate func attendOne(layer: Int, window: Int?, cache: KVCache, q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let c = config
-        let total = cache.count + 1
+        let first = window.map { max(0, cache.count + 1 - $0) } ?? 0
+        let total = cache.count + 1 - first
         var scores = [Float](repeating: 0, count: total)
         var table: Int32 = 0
-        let base = cache.offset(layer: layer, position: 0)
+        let base = cache.offset(layer: layer, position: first)
         let status = cache.keys.withUnsafeBufferPointer { keys in
             cache.values.withUnsafeBufferPointer { values in
                 sa_attention_paged(q, out, Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim), keys.baseAddress! + base,
                                    values.baseAddress! + base, &table, Int32(cache.capacity), Int32(total),
-                                   1 / Float(c.headDim).squareRoot(), &scores)
+                                   c.attentionScale, &scores)
             }
         }
         precondition(status == 0, "attention arguments")
@@ -196,11 +199,12 @@ extension ReferenceModel {
     /// its own cache and writes its own row), so they run on as many threads as BLAS uses, which
     /// idle meanwhile. Batched sampling (the converter's self-calibration) spent half its time
     /// here on one thread.
-    private func attendDecoding(layer: Int, caches: [KVCache], q: [Float], out: inout [Float]) {
+    private func attendDecoding(layer: Int, window: Int?, caches: [KVCache], q: [Float], out: inout [Float]) {
         let threads = min(caches.count, BLASThreads.count)
         q.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { o in
-                let work = DecodingAttention(model: self, layer: layer, caches: caches, q: q.baseAddress!, out: o.baseAddress!)
+                let work = DecodingAttention(model: self, layer: layer, window: window, caches: caches, q: q.baseAddress!,
+                                             out: o.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: threads) { part in
                     for i in stride(from: part, to: work.caches.count, by: threads) { work.run(i) }
                 }
@@ -270,12 +274,13 @@ extension ReferenceModel {
 private struct DecodingAttention: @unchecked Sendable {
     let model: ReferenceModel
     let layer: Int
+    let window: Int?
     let caches: [KVCache]
     let q: UnsafePointer<Float>
     let out: UnsafeMutablePointer<Float>
 
     func run(_ i: Int) {
         let qDim = model.config.qDim
-        model.attendOne(layer: layer, cache: caches[i], q: q + i * qDim, out: out + i * qDim)
+        model.attendOne(layer: layer, window: window, cache: caches[i], q: q + i * qDim, out: out + i * qDim)
     }
 }

@@ -1,7 +1,8 @@
 import COpenBLAS
 import ShiftAddModel
 
-/// The fp32 reference implementation of a LLaMA-family decoder on OpenBLAS. Every quantized path is
+/// The fp32 reference implementation of the decoder families (`ModelFamily`) on OpenBLAS; each
+/// family's block recipe is in Architectures/. Every quantized path is
 /// measured against it, so it stays simple and exact: weights are decoded to fp32 once, products are
 /// sgemm calls, and the element-wise parts are plain loops.
 ///
@@ -16,6 +17,8 @@ public final class ReferenceModel {
         /// Weights by projection, each [outputs][inputs].
         var weights: [TensorName.Projection: [Float]]
         var biases: [TensorName.Projection: [Float]]
+        /// Gemma 3's further norms; nil in other families.
+        var gemma3: Gemma3Norms? = nil
     }
 
     var embedding: [Float]
@@ -23,7 +26,10 @@ public final class ReferenceModel {
     var output: [Float]?
     var outputNorm: [Float]
     var blocks: [Block]
+    /// Rotary angles of the layers attending to the whole context.
     let rotary: RotaryTable
+    /// Rotary angles of sliding-window layers, when their base differs (Gemma 3).
+    let slidingRotary: RotaryTable?
 
     public init(_ model: some WeightProvider) throws {
         let c = model.config
@@ -43,10 +49,17 @@ public final class ReferenceModel {
             }
             return Block(attentionNorm: try model.floats(TensorName.attentionNorm(l), shape: [c.dim]),
                          ffnNorm: try model.floats(TensorName.ffnNorm(l), shape: [c.dim]),
-                         weights: weights, biases: biases)
+                         weights: weights, biases: biases,
+                         gemma3: c.family == .gemma3 ? try Gemma3Norms(model, layer: l) : nil)
         }
-        rotary = RotaryTable(headDim: c.headDim, theta: c.ropeTheta,
-                             style: c.ropeStyle == .interleaved ? .interleaved : .halfSplit)
+        let style: RotaryTable.RopeStyleKind = c.ropeStyle == .interleaved ? .interleaved : .halfSplit
+        rotary = RotaryTable(headDim: c.headDim, theta: c.ropeTheta, style: style)
+        slidingRotary = c.gemma3.map { RotaryTable(headDim: c.headDim, theta: $0.slidingRopeTheta, style: style) }
+    }
+
+    /// The rotary angles of `layer`.
+    func rotaryTable(layer: Int) -> RotaryTable {
+        config.attentionWindow(layer: layer) == nil ? rotary : slidingRotary ?? rotary
     }
 
     /// A cache for one sequence of at most `capacity` positions (default: the model's context).
