@@ -44,6 +44,9 @@ public final class Converter {
     public init(source: ModelDescription, options: ConversionOptions) throws {
         guard let spec = source.tokenizer else { throw ConversionError.unsupported("\(source.path) has no tokenizer") }
         let c = source.config
+        guard c.family == .llama else {
+            throw ConversionError.unsupported("\(source.path): architecture '\(c.architecture)' cannot be converted yet (only the LLaMA family)")
+        }
         if options.rotate {
             for width in [c.dim, c.qDim, c.hiddenDim] where width % options.rotationBlock != 0 {
                 throw ConversionError.unsupported("width \(width) is not a multiple of the rotation block \(options.rotationBlock); use --rotate none")

@@ -38,6 +38,7 @@ public final class QuantizedModel {
     public init(bundle: WeightBundle, threads: Int, maxBatchTokens: Int = 512) throws {
         let m = bundle.manifest
         let c = m.config
+        guard c.family == .llama else { throw EngineError.unsupportedArchitecture(file: bundle.path, architecture: c.architecture) }
         config = c
         buffers = ForwardBuffers(config: c)
         self.bundle = bundle
@@ -206,11 +207,15 @@ struct QuantizedBlock {
 public enum EngineError: Error, CustomStringConvertible {
     case kernel(String, status: Int32)
     case invalidRequest(String)
+    /// A model family the kernel engine has no block recipe for yet.
+    case unsupportedArchitecture(file: String, architecture: String)
 
     public var description: String {
         switch self {
         case let .kernel(what, status): return "kernel error \(status) creating \(what)"
         case let .invalidRequest(m): return m
+        case let .unsupportedArchitecture(file, architecture):
+            return "\(file): the kernel engine does not run architecture '\(architecture)' yet; use --engine fp32"
         }
     }
 }
