@@ -46,8 +46,10 @@ public struct TensorRecord: Sendable {
     public let file: MappedFile
     public let offset: Int
     public let byteCount: Int
+    /// Added to every value as it is decoded (Gemma's norms from Hugging Face: stored w, used 1 + w).
+    public let added: Float
 
-    public init(name: String, shape: [Int], type: TensorType, file: MappedFile, offset: Int) throws {
+    public init(name: String, shape: [Int], type: TensorType, file: MappedFile, offset: Int, added: Float = 0) throws {
         let invalid = ModelError.malformed(file: file.path, reason: "tensor '\(name)' of type \(type.name) has invalid shape \(shape)")
         // Dimensions come from the file: their product may not fit an Int.
         var elements = 1
@@ -64,6 +66,7 @@ public struct TensorRecord: Sendable {
         self.file = file
         self.offset = offset
         self.byteCount = bytes
+        self.added = added
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
@@ -81,5 +84,8 @@ public struct TensorRecord: Sendable {
         // The constructor checked type, shape and bounds, so decoding cannot fail.
         let status = sa_dequantize(Int32(type.rawValue), file.base + offset, destination, elementCount)
         precondition(status == 0, "dequantize \(name)")
+        if added != 0 {
+            for i in 0..<elementCount { destination[i] += added }
+        }
     }
 }

@@ -18,6 +18,23 @@ public enum Llama: FamilyDescription {
         return c
     }
 
+    /// The configuration of a Hugging Face checkpoint of class `architecture`.
+    static func config(huggingFace f: HFConfigFields, architecture: String) throws -> ModelConfig {
+        let family = huggingFaceClasses[architecture]!
+        if let act = f.value("hidden_act"), act.string != "silu" {
+            throw f.invalid("hidden_act \(act.string ?? act.kind) is not supported (only silu)")
+        }
+        try f.refuseRopeScaling()
+        var context = try f.requiredInt("max_position_embeddings")
+        // Within the window, sliding-window attention equals full attention, so the window bounds
+        // the context instead of changing the computation.
+        let slidingWindowActive = architecture == "Qwen2ForCausalLM" ? (try f.bool("use_sliding_window") ?? false) : true
+        if slidingWindowActive, let window = try f.int("sliding_window"), window > 0 { context = min(context, window) }
+        var c = try f.decoderConfig(architecture: family.name, contextLength: context, tiedByDefault: false)
+        c.attentionBias = try family.attentionBias || f.bool("attention_bias") == true
+        return c
+    }
+
     static func tensorTable(_ c: ModelConfig) -> [(name: String, shape: [Int])] {
         var table: [(name: String, shape: [Int])] = [(TensorName.tokenEmbedding, [c.vocabSize, c.dim]),
                                                      (TensorName.outputNorm, [c.dim])]
@@ -34,13 +51,7 @@ public enum Llama: FamilyDescription {
         return table
     }
 
-    /// What a Hugging Face parameter name stands for.
-    enum HuggingFaceName {
-        case tensor(String)
-        /// Present in some checkpoints but derived, not learned (rotary inverse frequencies).
-        case ignored
-    }
-
+    /// Hugging Face names of the projections, shared with the families that name them alike.
     static let huggingFaceProjections: [String: TensorName.Projection] = [
         "self_attn.q_proj": .q, "self_attn.k_proj": .k, "self_attn.v_proj": .v, "self_attn.o_proj": .o,
         "mlp.gate_proj": .gate, "mlp.up_proj": .up, "mlp.down_proj": .down,
@@ -55,12 +66,7 @@ public enum Llama: FamilyDescription {
         case "lm_head.weight": return .tensor(TensorName.output)
         default: break
         }
-        let prefix = "model.layers."
-        guard name.hasPrefix(prefix) else { return nil }
-        let rest = name.dropFirst(prefix.count)
-        guard let dot = rest.firstIndex(of: "."), rest[..<dot].allSatisfy({ ("0"..."9").contains($0) }),
-              let layer = Int(rest[..<dot]), layer < config.layerCount else { return nil }
-        let member = String(rest[rest.index(after: dot)...])
+        guard let (layer, member) = HuggingFaceName.layerMember(name, layers: config.layerCount) else { return nil }
         switch member {
         case "input_layernorm.weight": return .tensor(TensorName.attentionNorm(layer))
         case "post_attention_layernorm.weight": return .tensor(TensorName.ffnNorm(layer))

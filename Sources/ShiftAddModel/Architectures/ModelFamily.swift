@@ -39,4 +39,26 @@ protocol FamilyDescription {
     static func config(gguf: GGUFMetadata) throws -> ModelConfig
     /// Every tensor of the model, with its shape.
     static func tensorTable(_ c: ModelConfig) -> [(name: String, shape: [Int])]
+    /// The canonical (GGUF) name of Hugging Face parameter `name`, or nil if the model described
+    /// by `config` has no such parameter.
+    static func canonicalName(huggingFace name: String, config: ModelConfig) -> HuggingFaceName?
+}
+
+/// What a Hugging Face parameter name stands for.
+enum HuggingFaceName: Equatable {
+    /// The tensor of that canonical name, with `added` added to every value as it is decoded (the
+    /// 1 of Gemma's norms, which Hugging Face stores as w for a factor 1 + w).
+    case tensor(String, added: Float = 0)
+    /// Present in some checkpoints but derived, not learned (rotary inverse frequencies).
+    case ignored
+
+    /// (layer, member) of `model.layers.<layer>.<member>` with layer below `layers`.
+    static func layerMember(_ name: String, layers: Int) -> (Int, String)? {
+        let prefix = "model.layers."
+        guard name.hasPrefix(prefix) else { return nil }
+        let rest = name.dropFirst(prefix.count)
+        guard let dot = rest.firstIndex(of: "."), rest[..<dot].allSatisfy({ ("0"..."9").contains($0) }),
+              let layer = Int(rest[..<dot]), layer < layers else { return nil }
+        return (layer, String(rest[rest.index(after: dot)...]))
+    }
 }

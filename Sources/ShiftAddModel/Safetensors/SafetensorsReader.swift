@@ -21,16 +21,16 @@ public enum SafetensorsReader {
             let file = try SafetensorsFile(path: shard.path)
             for (name, entry) in file.entries.sorted(by: { $0.key < $1.key }) {
                 if let listed = shard.names, !listed.contains(name) { continue }
-                guard let mapping = Llama.canonicalName(huggingFace: name, config: config) else {
+                guard let mapping = config.family.home.canonicalName(huggingFace: name, config: config) else {
                     throw ModelError.malformed(file: shard.path, reason: "unexpected tensor '\(name)': "
                                                + "\(hf.architecture) as configured has no such parameter")
                 }
-                guard case .tensor(let canonical) = mapping else { continue }
+                guard case let .tensor(canonical, added) = mapping else { continue }
                 guard tensors[canonical] == nil else {
                     throw ModelError.malformed(file: shard.path, reason: "tensor '\(name)' appears twice")
                 }
                 tensors[canonical] = try TensorRecord(name: canonical, shape: entry.shape, type: entry.type,
-                                                      file: file.file, offset: entry.offset)
+                                                      file: file.file, offset: entry.offset, added: added)
             }
             for name in (shard.names ?? []).sorted() where file.entries[name] == nil {
                 throw ModelError.missingTensor(file: shard.path, tensor: name)
