@@ -93,7 +93,7 @@ extension ReferenceModel {
                        segments: [(count: Int, cache: KVCache)], cacheLayer: Int) -> [Float] {
         let c = config
         let n = q.count / c.qDim
-        let rotary = rotaryTable(layer: layer)
+        let rotary = layerRotary[layer]
         let window = c.attentionWindow(layer: layer)
         var attention = [Float](repeating: 0, count: n * c.qDim)
         var row = 0

@@ -26,10 +26,10 @@ public final class ReferenceModel {
     var output: [Float]?
     var outputNorm: [Float]
     var blocks: [Block]
-    /// Rotary angles of the layers attending to the whole context.
+    /// Rotary angles at the model's base (`ModelConfig.ropeTheta`).
     let rotary: RotaryTable
-    /// Rotary angles of sliding-window layers, when their base differs (Gemma 3).
-    let slidingRotary: RotaryTable?
+    /// Rotary angles of each layer, whose base may differ (Gemma 3's sliding layers).
+    let layerRotary: [RotaryTable]
 
     public init(_ model: some WeightProvider) throws {
         let c = model.config
@@ -54,12 +54,7 @@ public final class ReferenceModel {
         }
         let style: RotaryTable.RopeStyleKind = c.ropeStyle == .interleaved ? .interleaved : .halfSplit
         rotary = RotaryTable(headDim: c.headDim, theta: c.ropeTheta, style: style)
-        slidingRotary = c.gemma3.map { RotaryTable(headDim: c.headDim, theta: $0.slidingRopeTheta, style: style) }
-    }
-
-    /// The rotary angles of `layer`.
-    func rotaryTable(layer: Int) -> RotaryTable {
-        config.attentionWindow(layer: layer) == nil ? rotary : slidingRotary ?? rotary
+        layerRotary = (0..<c.layerCount).map { RotaryTable(headDim: c.headDim, theta: c.ropeTheta(layer: $0), style: style) }
     }
 
     /// A cache for one sequence of at most `capacity` positions (default: the model's context).
