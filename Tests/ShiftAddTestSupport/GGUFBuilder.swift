@@ -112,13 +112,7 @@ public struct GGUFBuilder {
         b.add("llama.attention.head_count_kv", .u32(UInt32(kvHeads)))
         b.add("llama.rope.freq_base", .f32(10000))
         b.add("llama.attention.layer_norm_rms_epsilon", .f32(1e-5))
-        b.add("tokenizer.ggml.model", .string("gpt2"))
-        b.add("tokenizer.ggml.pre", .string("gpt2"))
-        // Tokens "t", "1" and "t1" make the one merge "t 1" valid; the rest are placeholders.
-        let names = ["t", "1", "t1"] + (3..<vocab).map { "t\($0)" }
-        b.add("tokenizer.ggml.tokens", .array(kind: 8, names.prefix(vocab).map { .string($0) }))
-        b.add("tokenizer.ggml.merges", .array(kind: 8, [.string("t 1")]))
-        b.add("tokenizer.ggml.eos_token_id", .u32(2))
+        b.addTinyVocabulary(vocab)
         let kvDim = dim / heads * kvHeads
         func random(_ n: Int, _ scale: Float = 0.3) -> [Float] { (0..<n).map { _ in rng.normal() * scale } }
         b.addF32("token_embd.weight", shape: [vocab, dim], random(vocab * dim, 1))
@@ -136,6 +130,17 @@ public struct GGUFBuilder {
             b.addF32("blk.\(l).ffn_down.weight", shape: [dim, hidden], random(dim * hidden))
         }
         return b
+    }
+
+    /// The byte-level vocabulary of the tiny models: tokens "t", "1" and "t1" make the one merge
+    /// "t 1" valid; the rest are placeholders.
+    mutating func addTinyVocabulary(_ vocab: Int) {
+        add("tokenizer.ggml.model", .string("gpt2"))
+        add("tokenizer.ggml.pre", .string("gpt2"))
+        let names = ["t", "1", "t1"] + (3..<vocab).map { "t\($0)" }
+        add("tokenizer.ggml.tokens", .array(kind: 8, names.prefix(vocab).map { .string($0) }))
+        add("tokenizer.ggml.merges", .array(kind: 8, [.string("t 1")]))
+        add("tokenizer.ggml.eos_token_id", .u32(2))
     }
 
     /// A complete tiny Gemma 3 with random weights and the byte-level vocabulary of `tinyModel`:
@@ -158,12 +163,7 @@ public struct GGUFBuilder {
         b.add("gemma3.attention.sliding_window", .u32(UInt32(window)))
         b.add("gemma3.rope.freq_base", .f32(1_000_000))
         b.add("gemma3.attention.layer_norm_rms_epsilon", .f32(1e-6))
-        b.add("tokenizer.ggml.model", .string("gpt2"))
-        b.add("tokenizer.ggml.pre", .string("gpt2"))
-        let names = ["t", "1", "t1"] + (3..<vocab).map { "t\($0)" }
-        b.add("tokenizer.ggml.tokens", .array(kind: 8, names.prefix(vocab).map { .string($0) }))
-        b.add("tokenizer.ggml.merges", .array(kind: 8, [.string("t 1")]))
-        b.add("tokenizer.ggml.eos_token_id", .u32(2))
+        b.addTinyVocabulary(vocab)
         let qDim = heads * headDim, kvDim = kvHeads * headDim
         func random(_ n: Int, _ scale: Float = 0.3) -> [Float] { (0..<n).map { _ in rng.normal() * scale } }
         // Norm weights as GGUF stores Gemma's: 1 + w already added.
