@@ -138,7 +138,8 @@ public struct ScaleDistiller {
             teacher.withUnsafeBufferPointer { t in
                 for r in 0..<rows {
                     let sr = s.baseAddress! + r * vocab, tr = t.baseAddress! + r * vocab
-                    let ls = logSumExp(sr, vocab), lt = logSumExp(tr, vocab)
+                    let ls = LogSoftmax.logNormaliser(UnsafeBufferPointer(start: sr, count: vocab))
+                    let lt = LogSoftmax.logNormaliser(UnsafeBufferPointer(start: tr, count: vocab))
                     var kl: Double = 0
                     for j in 0..<vocab {
                         let logPt = Double(tr[j]) - lt, logPs = Double(sr[j]) - ls
@@ -151,14 +152,6 @@ public struct ScaleDistiller {
             }
         }
         return total / Double(rows)
-    }
-
-    private static func logSumExp(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
-        var m = -Float.infinity
-        for j in 0..<count where x[j] > m { m = x[j] }
-        var sum: Double = 0
-        for j in 0..<count { sum += exp(Double(x[j] - m)) }
-        return Double(m) + log(sum)
     }
 
     /// ∂L/∂α ([row][group][plane]) and ∂L/∂β ([row][group]) from ∂L/∂Ŵ in the planes' basis.

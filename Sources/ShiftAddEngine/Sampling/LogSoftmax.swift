@@ -4,7 +4,7 @@ import Foundation
 /// temperature and truncation, so they describe the model (plus penalties), not the sampling settings.
 public enum LogSoftmax {
     /// log Σ exp(logit) around the largest logit: exponentials in Float, their sum in Double.
-    static func logNormaliser(_ logits: UnsafeBufferPointer<Float>) -> Double {
+    public static func logNormaliser(_ logits: UnsafeBufferPointer<Float>) -> Double {
         let top = TopSelection.key(logits[TopSelection.argmax(logits)])
         guard top.isFinite else { return Double(top) }
         return Double(top) + Foundation.log(LogitKernels.expSum(logits, max: top, scale: 1))
