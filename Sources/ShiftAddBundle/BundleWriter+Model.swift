@@ -9,8 +9,8 @@ extension BundleQuantization {
 extension BundleWriter {
     /// Stores what a bundle keeps beside the projections, read from `source`: the vocabulary
     /// matrices the manifest's `vocabulary` stores as int8 rows (the token embedding, and the
-    /// output head when untied, unless the head is planes: `addHeadPlanes` adds those), fp32
-    /// norms, and the q/k/v biases of models that have them.
+    /// output head when untied, unless the head is planes: `addHeadPlanes` adds those), and every
+    /// vector of the family's tensor table in fp32 (norms; biases in the families with them).
     public mutating func addDenseTensors(from source: ModelDescription) throws {
         let c = source.config
         let vocabulary = ([TensorName.tokenEmbedding] + (c.tiedEmbeddings ? [] : [TensorName.output]))
@@ -18,16 +18,9 @@ extension BundleWriter {
         for name in vocabulary {
             try addVocabularyRows(name, try source.floats(name, shape: [c.vocabSize, c.dim]), rows: c.vocabSize, cols: c.dim)
         }
-        add(TensorName.outputNorm, f32: try source.floats(TensorName.outputNorm, shape: [c.dim]), shape: [c.dim])
-        for l in 0..<c.layerCount {
-            add(TensorName.attentionNorm(l), f32: try source.floats(TensorName.attentionNorm(l), shape: [c.dim]), shape: [c.dim])
-            add(TensorName.ffnNorm(l), f32: try source.floats(TensorName.ffnNorm(l), shape: [c.dim]), shape: [c.dim])
-            if c.attentionBias {
-                for p in [TensorName.Projection.q, .k, .v] {
-                    let n = ModelDescription.projectionShape(p, config: c)[0]
-                    add(TensorName.bias(p, layer: l), f32: try source.floats(TensorName.bias(p, layer: l), shape: [n]), shape: [n])
-                }
-            }
+        // Every vector of the family's tensor table (norms, and biases where the family has them).
+        for (name, shape) in c.family.tensorTable(c) where shape.count == 1 {
+            add(name, f32: try source.floats(name, shape: shape), shape: shape)
         }
     }
 
