@@ -26,8 +26,6 @@ public final class ReferenceModel {
     var output: [Float]?
     var outputNorm: [Float]
     var blocks: [Block]
-    /// Rotary angles at the model's base (`ModelConfig.ropeTheta`).
-    let rotary: RotaryTable
     /// Rotary angles of each layer, whose base may differ (Gemma 3's sliding layers).
     let layerRotary: [RotaryTable]
 
@@ -53,7 +51,6 @@ public final class ReferenceModel {
                          gemma3: c.family == .gemma3 ? try Gemma3Norms(model, layer: l) : nil)
         }
         let style: RotaryTable.RopeStyleKind = c.ropeStyle == .interleaved ? .interleaved : .halfSplit
-        rotary = RotaryTable(headDim: c.headDim, theta: c.ropeTheta, style: style)
         layerRotary = (0..<c.layerCount).map { RotaryTable(headDim: c.headDim, theta: c.ropeTheta(layer: $0), style: style) }
     }
 

@@ -77,15 +77,6 @@ import Testing
         #expect(output < weight / 2, "output objective \(output), weight objective \(weight)")
     }
 
-    @Test func refusesDistillationNamingTheArchitecture() throws {
-        let source = try Self.source()
-        var o = TinyConversion.options()
-        o.distillSteps = 2
-        #expect(throws: ConversionError.unsupported("\(source.path): distillation of architecture 'gemma3' is not available yet; pass --distil-steps 0")) {
-            try Converter(source: source, options: o)
-        }
-    }
-
     static func kl(_ p: [Float], _ q: [Float]) -> Double {
         func logSoftmax(_ l: [Float]) -> [Double] {
             let m = Double(l.max()!)

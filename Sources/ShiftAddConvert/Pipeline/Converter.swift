@@ -44,9 +44,6 @@ public final class Converter {
     public init(source: ModelDescription, options: ConversionOptions) throws {
         guard let spec = source.tokenizer else { throw ConversionError.unsupported("\(source.path) has no tokenizer") }
         let c = source.config
-        guard options.distillSteps == 0 || c.family == .llama else {
-            throw ConversionError.unsupported("\(source.path): distillation of architecture '\(c.architecture)' is not available yet; pass --distil-steps 0")
-        }
         if options.rotate {
             for width in [c.dim, c.qDim, c.hiddenDim] where width % options.rotationBlock != 0 {
                 throw ConversionError.unsupported("width \(width) is not a multiple of the rotation block \(options.rotationBlock); use --rotate none")

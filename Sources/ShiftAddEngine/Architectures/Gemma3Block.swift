@@ -56,7 +56,7 @@ extension ReferenceModel {
     }
 
     /// x += rmsNorm(y) · weight, row by row.
-    private func addNormed(_ y: [Float], _ weight: [Float], to x: inout [Float]) {
+    func addNormed(_ y: [Float], _ weight: [Float], to x: inout [Float]) {
         let c = config
         var normed = [Float](repeating: 0, count: y.count)
         Ops.rmsNorm(y, weight, &normed, rows: y.count / c.dim, width: c.dim, epsilon: c.rmsNormEpsilon)

@@ -48,9 +48,15 @@ extension ReferenceModel {
         var q: [Float] = []
         var k: [Float] = []
         var v: [Float] = []
+        /// Gemma 3: q and k before their per-head norms.
+        var qProjected: [Float] = []
+        var kProjected: [Float] = []
         /// Causal softmax of each sequence and head, [sequence][head][length][length].
         var probabilities: [Float] = []
         var attention: [Float] = []
+        /// Gemma 3: the o and down projections' outputs, before their post-norms.
+        var attentionProjected: [Float] = []
+        var down: [Float] = []
         var middle: [Float] = []
         var ffnNormed: [Float] = []
         var gate: [Float] = []
@@ -58,11 +64,13 @@ extension ReferenceModel {
         var hidden: [Float] = []
     }
 
-    /// Block `layer` over whole sequences from position 0, as `runBlock` computes it, keeping
-    /// what its backward pass needs.
+    /// Block `layer` over whole sequences from position 0, as the family's block recipe computes
+    /// it (Architectures/), keeping what its backward pass needs.
     func tapedBlock(_ layer: Int, x: inout [Float], sequences: Int, length: Int) -> BlockTape {
         let c = config
         let n = sequences * length
+        let gemma = blocks[layer].gemma3
+        let rotary = layerRotary[layer]
         var t = BlockTape()
         t.input = x
         t.attentionNormed = [Float](repeating: 0, count: n * c.dim)
@@ -70,6 +78,12 @@ extension ReferenceModel {
         t.q = project(t.attentionNormed, layer, .q, rows: n)
         t.k = project(t.attentionNormed, layer, .k, rows: n)
         t.v = project(t.attentionNormed, layer, .v, rows: n)
+        if let gemma {
+            t.qProjected = t.q
+            t.kProjected = t.k
+            Ops.rmsNorm(t.qProjected, gemma.query, &t.q, rows: n * c.headCount, width: c.headDim, epsilon: c.rmsNormEpsilon)
+            Ops.rmsNorm(t.kProjected, gemma.key, &t.k, rows: n * c.kvHeadCount, width: c.headDim, epsilon: c.rmsNormEpsilon)
+        }
         for row in 0..<n {
             t.q.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress! + row * c.qDim, heads: c.headCount, position: row % length) }
             t.k.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress! + row * c.kvDim, heads: c.kvHeadCount, position: row % length) }
@@ -77,7 +91,8 @@ extension ReferenceModel {
         t.probabilities = [Float](repeating: 0, count: sequences * c.headCount * length * length)
         t.attention = [Float](repeating: 0, count: n * c.qDim)
         let hd = c.headDim, group = c.headCount / c.kvHeadCount
-        let scale = 1 / Float(hd).squareRoot()
+        let scale = c.attentionScale
+        let window = c.attentionWindow(layer: layer) ?? length
         for s in 0..<sequences {
             for h in 0..<c.headCount {
                 let kv = h / group
@@ -90,8 +105,11 @@ extension ReferenceModel {
                                         q.baseAddress! + qh, Int32(c.qDim), k.baseAddress! + kvh, Int32(c.kvDim),
                                         0, p.baseAddress! + ph, Int32(length))
                             for i in 0..<length {
+                                // Position i sees max(0, i - window + 1)...i.
+                                let first = max(0, i + 1 - window)
                                 let r = p.baseAddress! + ph + i * length
-                                Ops.softmax(r, count: i + 1)
+                                Ops.softmax(r + first, count: i + 1 - first)
+                                for j in 0..<first { r[j] = 0 }
                                 for j in (i + 1)..<length { r[j] = 0 }
                             }
                         }
@@ -108,15 +126,26 @@ extension ReferenceModel {
                 }
             }
         }
-        accumulate(t.attention, blocks[layer].weights[.o]!, into: &x, rows: n, inputs: c.qDim, outputs: c.dim)
+        if let gemma {
+            t.attentionProjected = project(t.attention, layer, .o, rows: n)
+            addNormed(t.attentionProjected, gemma.postAttention, to: &x)
+        } else {
+            accumulate(t.attention, blocks[layer].weights[.o]!, into: &x, rows: n, inputs: c.qDim, outputs: c.dim)
+        }
         t.middle = x
         t.ffnNormed = [Float](repeating: 0, count: n * c.dim)
         Ops.rmsNorm(x, blocks[layer].ffnNorm, &t.ffnNormed, rows: n, width: c.dim, epsilon: c.rmsNormEpsilon)
         t.gate = project(t.ffnNormed, layer, .gate, rows: n)
         t.up = project(t.ffnNormed, layer, .up, rows: n)
         t.hidden = t.gate
-        Ops.swiglu(&t.hidden, t.up, count: t.hidden.count)
-        accumulate(t.hidden, blocks[layer].weights[.down]!, into: &x, rows: n, inputs: c.hiddenDim, outputs: c.dim)
+        if let gemma {
+            Ops.geluGated(&t.hidden, t.up, count: t.hidden.count)
+            t.down = project(t.hidden, layer, .down, rows: n)
+            addNormed(t.down, gemma.postFFN, to: &x)
+        } else {
+            Ops.swiglu(&t.hidden, t.up, count: t.hidden.count)
+            accumulate(t.hidden, blocks[layer].weights[.down]!, into: &x, rows: n, inputs: c.hiddenDim, outputs: c.dim)
+        }
         return t
     }
 
@@ -126,17 +155,27 @@ extension ReferenceModel {
         let c = config
         let n = dx.count / c.dim
         let w = blocks[layer].weights
+        let gemma = blocks[layer].gemma3
+        let rotary = layerRotary[layer]
         var g: [TensorName.Projection: [Float]] = [:]
+        /// ∂loss/∂y for x += postNorm(y) (Gemma 3), or for x += y.
+        func throughPostNorm(_ y: [Float], _ weight: [Float]?) -> [Float] {
+            guard let weight else { return dx }
+            var dy = [Float](repeating: 0, count: y.count)
+            Ops.rmsNormBackward(y, weight, dx, &dy, rows: n, width: c.dim, epsilon: c.rmsNormEpsilon)
+            return dy
+        }
 
-        // x_out = middle + hidden·Wdᵀ
-        g[.down] = Self.weightGradient(dx, t.hidden, rows: n, outputs: c.dim, inputs: c.hiddenDim)
-        var dHidden = Self.inputGradient(dx, w[.down]!, rows: n, outputs: c.dim, inputs: c.hiddenDim)
-        // hidden = silu(gate)·up
+        // x_out = middle + [postNorm](hidden·Wdᵀ)
+        let dDown = throughPostNorm(t.down, gemma?.postFFN)
+        g[.down] = Self.weightGradient(dDown, t.hidden, rows: n, outputs: c.dim, inputs: c.hiddenDim)
+        var dHidden = Self.inputGradient(dDown, w[.down]!, rows: n, outputs: c.dim, inputs: c.hiddenDim)
+        // hidden = act(gate)·up, act = silu or (Gemma 3) GELU's tanh form
         var dGate = dHidden
         for i in 0..<dHidden.count {
-            let a = t.gate[i], sigma = 1 / (1 + Foundation.exp(-a))
-            dGate[i] = dHidden[i] * t.up[i] * sigma * (1 + a * (1 - sigma))
-            dHidden[i] *= a * sigma
+            let (value, slope) = gemma == nil ? Self.silu(t.gate[i]) : Self.gelu(t.gate[i])
+            dGate[i] = dHidden[i] * t.up[i] * slope
+            dHidden[i] *= value
         }
         let dUp = dHidden
         g[.gate] = Self.weightGradient(dGate, t.ffnNormed, rows: n, outputs: c.hiddenDim, inputs: c.dim)
@@ -145,9 +184,10 @@ extension ReferenceModel {
         Self.multiplyAdd(dUp, w[.up]!, into: &dNormed, rows: n, outputs: c.hiddenDim, inputs: c.dim)
         Ops.rmsNormBackward(t.middle, blocks[layer].ffnNorm, dNormed, &dx, rows: n, width: c.dim, epsilon: c.rmsNormEpsilon, accumulate: true)
 
-        // middle = input + attention·Woᵀ
-        g[.o] = Self.weightGradient(dx, t.attention, rows: n, outputs: c.dim, inputs: c.qDim)
-        let dAttention = Self.inputGradient(dx, w[.o]!, rows: n, outputs: c.dim, inputs: c.qDim)
+        // middle = input + [postNorm](attention·Woᵀ)
+        let dProjected = throughPostNorm(t.attentionProjected, gemma?.postAttention)
+        g[.o] = Self.weightGradient(dProjected, t.attention, rows: n, outputs: c.dim, inputs: c.qDim)
+        let dAttention = Self.inputGradient(dProjected, w[.o]!, rows: n, outputs: c.dim, inputs: c.qDim)
         var dq = [Float](repeating: 0, count: n * c.qDim)
         var dk = [Float](repeating: 0, count: n * c.kvDim)
         var dv = [Float](repeating: 0, count: n * c.kvDim)
@@ -155,6 +195,11 @@ extension ReferenceModel {
         for row in 0..<n {
             dq.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress! + row * c.qDim, heads: c.headCount, position: row % length, inverse: true) }
             dk.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress! + row * c.kvDim, heads: c.kvHeadCount, position: row % length, inverse: true) }
+        }
+        if let gemma {
+            let (dqNormed, dkNormed) = (dq, dk)
+            Ops.rmsNormBackward(t.qProjected, gemma.query, dqNormed, &dq, rows: n * c.headCount, width: c.headDim, epsilon: c.rmsNormEpsilon)
+            Ops.rmsNormBackward(t.kProjected, gemma.key, dkNormed, &dk, rows: n * c.kvHeadCount, width: c.headDim, epsilon: c.rmsNormEpsilon)
         }
         g[.q] = Self.weightGradient(dq, t.attentionNormed, rows: n, outputs: c.qDim, inputs: c.dim)
         g[.k] = Self.weightGradient(dk, t.attentionNormed, rows: n, outputs: c.kvDim, inputs: c.dim)
@@ -166,14 +211,15 @@ extension ReferenceModel {
         return g
     }
 
-    /// Per sequence and head, with O = P·V and P the causal softmax of S = Q·Kᵀ/√d:
-    /// dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = dS·K/√d, dK = dSᵀ·Q/√d;
-    /// heads sharing a key/value head add into its dK and dV. Q and K are the rotated ones.
+    /// Per sequence and head, with O = P·V and P the causal (and windowed) softmax of S = s·Q·Kᵀ:
+    /// dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = s·dS·K, dK = s·dSᵀ·Q;
+    /// heads sharing a key/value head add into its dK and dV. Q and K are the rotated ones;
+    /// positions outside a window have P = 0, so they get no gradient.
     private func attentionBackward(tape t: BlockTape, dOut: [Float], dq: inout [Float], dk: inout [Float], dv: inout [Float], length: Int) {
         let c = config
         let sequences = dOut.count / (length * c.qDim)
         let hd = c.headDim, group = c.headCount / c.kvHeadCount
-        let scale = 1 / Float(hd).squareRoot()
+        let scale = c.attentionScale
         var dS = [Float](repeating: 0, count: length * length)
         for s in 0..<sequences {
             for h in 0..<c.headCount {
@@ -221,6 +267,19 @@ extension ReferenceModel {
                 }
             }
         }
+    }
+
+    /// silu(a) and its derivative.
+    static func silu(_ a: Float) -> (value: Float, slope: Float) {
+        let sigma = 1 / (1 + Foundation.exp(-a))
+        return (a * sigma, sigma * (1 + a * (1 - sigma)))
+    }
+
+    /// GELU's tanh form, 0.5·a·(1 + tanh(u)) with u = √(2/π)·(a + 0.044715·a³), and its derivative.
+    static func gelu(_ a: Float) -> (value: Float, slope: Float) {
+        let k: Float = (2 / Float.pi).squareRoot()
+        let th = Foundation.tanh(k * (a + 0.044715 * a * a * a))
+        return (0.5 * a * (1 + th), 0.5 * (1 + th) + 0.5 * a * (1 - th * th) * k * (1 + 3 * 0.044715 * a * a))
     }
 
     /// ∂loss/∂W = dYᵀ·X for Y = X·Wᵀ: [outputs][inputs].
