@@ -20,10 +20,12 @@ enum ServeCommand {
         let environment = ProcessInfo.processInfo.environment
         let config: ServerConfiguration
         let apiKeys: [String]
+        let chatTemplate: String?
         let kernels: KernelPath
         do {
             config = try ServerConfiguration.load(arguments: arguments, environment: environment)
             apiKeys = try config.loadAPIKeys()
+            chatTemplate = try config.loadChatTemplate()
             kernels = try KernelPath.current()
         } catch {
             FileHandle.standardError.write(Data("shiftadd serve: \(error)\n".utf8))
@@ -33,7 +35,7 @@ enum ServeCommand {
         logger.info("kernels", [("path", kernels.name), ("cpu_best", kernels.hardware)]
             + (kernels.forced ? [("set_by", KernelPath.environmentName)] : []))
         do {
-            try ServerProcess(config: config, apiKeys: apiKeys, environment: environment, logger: logger).run()
+            try ServerProcess(config: config, apiKeys: apiKeys, chatTemplate: chatTemplate, environment: environment, logger: logger).run()
             return 0
         } catch {
             logger.error("cannot serve: \(error)")
@@ -46,6 +48,8 @@ enum ServeCommand {
 private struct ServerProcess {
     let config: ServerConfiguration
     let apiKeys: [String]
+    /// From `--chat-template`; nil serves the model's own.
+    let chatTemplate: String?
     let environment: [String: String]
     let logger: Logger
 
@@ -81,7 +85,7 @@ private struct ServerProcess {
             }
             let token = { (id: Int?) in id.flatMap { tokenizer.tokenText($0) } ?? "" }
             api.attach(scheduler: scheduler, modelId: config.modelId ?? Self.modelId(for: modelPath),
-                       chatTemplate: manifest.chatTemplate, bosToken: token(tokenizer.bosTokenId),
+                       chatTemplate: chatTemplate ?? manifest.chatTemplate, bosToken: token(tokenizer.bosTokenId),
                        eosToken: token(tokenizer.eosTokenId))
             logger.info("ready", [("model", bundlePath), ("context", "\(scheduler.contextLength)"), ("threads", "\(threads)")])
         } catch {

@@ -23,6 +23,7 @@ import Testing
         .init(option: "api-keys-file", text: nil, json: "[1]", reason: "is not a path"),
         .init(option: "model", text: nil, json: "false", reason: "is not a path"),
         .init(option: "model-id", text: "my model", json: #""with space""#, reason: "is not a model name"),
+        .init(option: "chat-template", text: nil, json: "[]", reason: "is not a path"),
         .init(option: "bundle-cache", text: nil, json: "true", reason: "is not a path"),
         .init(option: "threads", text: "many", json: "-1", reason: "is not an integer between 0 and 1024"),
         .init(option: "max-batch-tokens", text: "0", json: "1.5", reason: "is not an integer between 1 and 65536"),

@@ -69,4 +69,28 @@ import Testing
             #expect(error.reason.contains("key 2") && !error.description.contains("secret-part") && !error.description.contains("sk-good"))
         }
     }
+
+    @Test func chatTemplateFileIsReadAndCheckedToParse() throws {
+        let path = NSTemporaryDirectory() + "shiftadd-template-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let template = "{% for m in messages %}<{{ m.role }}>{{ m.content }}\n{% endfor %}<assistant>"
+        try Data(template.utf8).write(to: URL(fileURLWithPath: path))
+        let c = try ServerConfiguration.load(arguments: ["--chat-template", path], environment: [:])
+        #expect(try c.loadChatTemplate() == template)
+        #expect(try ServerConfiguration().loadChatTemplate() == nil)
+        try Data("{% for m in messages %}".utf8).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try c.loadChatTemplate()
+            Issue.record("a template that does not parse was accepted")
+        } catch {
+            #expect(error.option == "chat-template" && error.reason.contains("is not a valid chat template"), "\(error)")
+        }
+        try FileManager.default.removeItem(atPath: path)
+        do {
+            _ = try c.loadChatTemplate()
+            Issue.record("a missing file was accepted")
+        } catch {
+            #expect(error.reason.contains("does not exist"), "\(error)")
+        }
+    }
 }

@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var model: String? = nil
     /// Name clients send as `model`; nil = derived from the model file name.
     public var modelId: String? = nil
+    /// A Jinja chat template file replacing the model's own.
+    public var chatTemplate: String? = nil
     /// Directory for bundles converted from a checkpoint; nil = `$XDG_CACHE_HOME/shiftadd/bundles`
     /// (`~/.cache/shiftadd/bundles`).
     public var bundleCache: String? = nil

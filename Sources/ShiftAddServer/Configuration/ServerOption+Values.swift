@@ -12,6 +12,7 @@ extension ServerOption {
         case .apiKeysFile: c.apiKeysFile = try V.optional(value, V.path)
         case .model: c.model = try V.optional(value, V.path)
         case .modelId: c.modelId = try V.optional(value) { v throws(InvalidValue) in try V.word(v, what: "a model name") }
+        case .chatTemplate: c.chatTemplate = try V.optional(value, V.path)
         case .bundleCache: c.bundleCache = try V.optional(value, V.path)
         case .threads: c.threads = try V.integer(value, integerRange)
         case .maxBatchTokens: c.maxBatchTokens = try V.integer(value, integerRange)
@@ -44,6 +45,7 @@ extension ServerOption {
         case .apiKeysFile: c.apiKeysFile
         case .model: c.model
         case .modelId: c.modelId
+        case .chatTemplate: c.chatTemplate
         case .bundleCache: c.bundleCache
         case .threads: String(c.threads)
         case .maxBatchTokens: String(c.maxBatchTokens)

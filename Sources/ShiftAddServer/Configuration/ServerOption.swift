@@ -6,6 +6,7 @@ public enum ServerOption: String, CaseIterable, Sendable {
     case apiKeysFile = "api-keys-file"
     case model
     case modelId = "model-id"
+    case chatTemplate = "chat-template"
     case bundleCache = "bundle-cache"
     case threads
     case maxBatchTokens = "max-batch-tokens"
@@ -38,7 +39,7 @@ public enum ServerOption: String, CaseIterable, Sendable {
         switch self {
         case .host: "ADDRESS"
         case .port, .tlsPort: "PORT"
-        case .tlsCert, .tlsKey, .apiKeysFile, .model: "PATH"
+        case .tlsCert, .tlsKey, .apiKeysFile, .model, .chatTemplate: "PATH"
         case .bundleCache: "DIR"
         case .modelId: "NAME"
         case .threads, .maxBatchTokens, .maxQueued, .maxRunning, .maxChoices, .contextLimit, .maxConnections,
@@ -55,7 +56,7 @@ public enum ServerOption: String, CaseIterable, Sendable {
     public var valueType: String {
         switch self {
         case .host, .modelId: "string"
-        case .tlsCert, .tlsKey, .apiKeysFile, .model, .bundleCache: "path"
+        case .tlsCert, .tlsKey, .apiKeysFile, .model, .chatTemplate, .bundleCache: "path"
         case .port, .tlsPort: "integer 0-65535"
         case .threads, .maxBatchTokens, .maxQueued, .maxRunning, .maxChoices, .contextLimit, .maxConnections,
              .maxConcurrentStreams:
@@ -78,6 +79,7 @@ public enum ServerOption: String, CaseIterable, Sendable {
         case .apiKeysFile: "File with one API key per line (blank lines and # comments skipped); unset = no keys needed"
         case .model: "Bundle (.sabundle) or checkpoint to serve (a checkpoint is converted on first use)"
         case .modelId: "Model name in the API; unset = the model file name up to its first dot"
+        case .chatTemplate: "Jinja chat template file for chat completions, replacing the model's; unset = the model's own (none: chat requests get 400 no_chat_template)"
         case .bundleCache: "Directory for bundles converted from a checkpoint; unset = $XDG_CACHE_HOME/shiftadd/bundles"
         case .threads: "Compute threads; 0 = one per available core"
         case .maxBatchTokens: "Most tokens in one engine step (prompt chunks plus decoded tokens)"

@@ -1,4 +1,5 @@
 import Foundation
+import ShiftAddChatTemplate
 
 extension ServerConfiguration {
     /// The keys in `apiKeysFile`: one per line, surrounding whitespace trimmed, blank lines and
@@ -22,5 +23,26 @@ extension ServerConfiguration {
             throw failure("has a key with spaces or control characters (key \(index + 1))")
         }
         return keys
+    }
+}
+
+extension ServerConfiguration {
+    /// The template in the file `chatTemplate` names, checked to parse; nil when no file is
+    /// configured (the model's own template serves then).
+    public func loadChatTemplate() throws(ConfigurationError) -> String? {
+        guard let path = chatTemplate else { return nil }
+        func failure(_ reason: String) -> ConfigurationError {
+            ConfigurationError(option: ServerOption.chatTemplate.rawValue, origin: .default, value: nil, reason: "file \(path) \(reason)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw failure(FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist")
+        }
+        guard let source = String(data: data, encoding: .utf8) else { throw failure("is not UTF-8 text") }
+        do {
+            _ = try ChatTemplate(source: source)
+        } catch {
+            throw failure("is not a valid chat template: \(error)")
+        }
+        return source
     }
 }
