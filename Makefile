@@ -8,11 +8,17 @@ SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN := .build/release
 MODEL_DIR ?= $(or $(SHIFTADD_MODEL_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shiftadd/models)
 # MODEL names the model (Scripts/fetch-model.sh knows each): smollm2 (default) or gemma3-270m, the
-# second family, fetched and checked by `make model` and `make tokenizer-agreement` (the engine does not run it yet).
+# second family (`make run MODEL=gemma3-270m`, `make bench-llamacpp MODEL=gemma3-270m`, ...).
 # Below, $(MODEL) is the path of its GGUF in the cache.
 MODEL ?= smollm2
 MODEL_FILE_smollm2 := SmolLM2-135M-Instruct.Q4_1.gguf
 MODEL_FILE_gemma3-270m := gemma-3-270m-q4_k_m.gguf
+# What the benchmark bundles of each model are named by, and their conversion flags beyond the fast
+# preset: Gemma's 262,144-row head is stored as 3-bit planes, since read as int8 rows it would
+# outweigh all the blocks together at every decoded token.
+MODEL_STEM_smollm2 := SmolLM2-135M-Instruct
+MODEL_STEM_gemma3-270m := gemma-3-270m
+BENCH_FLAGS_gemma3-270m := --head-bits 3
 override MODEL_NAME := $(MODEL)
 ifeq ($(MODEL_FILE_$(MODEL_NAME)),)
 $(error unknown MODEL '$(MODEL_NAME)' (known: smollm2, gemma3-270m))
@@ -50,7 +56,7 @@ help:
 	@echo "make deps   install missing Debian packages"
 	@echo "make bench  speed of 2-, 3- and 4-bit bundles on the kernels next to the fp32 reference"
 	@echo "make eval-harness  lm-evaluation-harness through the API; its log-likelihoods checked against shiftadd score"
-	@echo "make bench-llamacpp  llama.cpp's batch-1 decode on the same GGUF (builds llama-cpp-python into a venv once)"
+	@echo "make bench-llamacpp  batch-1 decode of the 3-bit bundle and of llama.cpp on the same GGUF, with the ratio (MODEL=...; builds llama-cpp-python into a venv once)"
 	@echo "make tokenizer-agreement  shiftadd's tokenizer against Hugging Face tokenizers (SmolLM2) or llama.cpp (MODEL=gemma3-270m)"
 	@echo "make ablation  the converter ablation of Docs/converter.md (ABLATION_PRESET fast or default; needs EVAL_TEXT)"
 	@echo "make pareto  file size against perplexity and decode speed, bundles beside llama.cpp's quantizations (PARETO_*)"
@@ -133,7 +139,7 @@ clean:
 
 # Fast-preset bundles of the default model for the benchmark, converted once and kept next to it.
 # Speed depends only on shapes and bit widths, so the fast preset times like the default one.
-BENCH_BUNDLE = $(MODEL_DIR)/SmolLM2-135M-Instruct.b$(1).fast.v2.sabundle
+BENCH_BUNDLE = $(MODEL_DIR)/$(MODEL_STEM_$(MODEL_NAME)).b$(1).fast.v2.sabundle
 BENCH_THREADS ?= 2
 BENCH_REPEAT ?= 3
 BENCH_JSON ?= .build/bench.json
@@ -141,7 +147,7 @@ BENCH_JSON ?= .build/bench.json
 .PHONY: bench bench-http bench-serving bench-llamacpp ablation
 
 $(call BENCH_BUNDLE,%): | build model
-	$(BIN)/shiftadd-convert "$(MODEL)" "$@" --preset fast --distil-steps 0 --bits $* --threads $(THREADS)
+	$(BIN)/shiftadd-convert "$(MODEL)" "$@" --preset fast --distil-steps 0 --bits $* $(BENCH_FLAGS_$(MODEL_NAME)) --threads $(THREADS)
 
 bench: build model $(call BENCH_BUNDLE,2) $(call BENCH_BUNDLE,3) $(call BENCH_BUNDLE,4)
 	$(BIN)/shiftadd bench --bundle2 "$(call BENCH_BUNDLE,2)" --bundle3 "$(call BENCH_BUNDLE,3)" --bundle4 "$(call BENCH_BUNDLE,4)" \
@@ -157,8 +163,12 @@ llamacpp-venv:
 	"$(LLAMACPP_VENV)/bin/python" -c 'import llama_cpp' 2>/dev/null || \
 	  CMAKE_ARGS="-DGGML_NATIVE=ON" "$(LLAMACPP_VENV)/bin/pip" install --no-cache-dir llama-cpp-python==0.3.36
 
-bench-llamacpp: model llamacpp-venv
-	"$(LLAMACPP_VENV)/bin/python" Scripts/bench_llamacpp.py "$(MODEL)" $(BENCH_THREADS) 5
+# Batch-1 decode of MODEL's 3-bit benchmark bundle, then of llama.cpp on the GGUF it came from, in
+# one run, with their ratio.
+bench-llamacpp: build model llamacpp-venv $(call BENCH_BUNDLE,3)
+	$(BIN)/shiftadd bench --bundle3 "$(call BENCH_BUNDLE,3)" --threads $(BENCH_THREADS) --repeat 5 --batches 1 \
+	  --json-out .build/bench-decode.json
+	"$(LLAMACPP_VENV)/bin/python" Scripts/bench_llamacpp.py "$(MODEL)" $(BENCH_THREADS) 5 .build/bench-decode.json
 
 # `shiftadd tokenize` against a reference tokenizer on the same GGUF: 2,200 varied lines, the whole of
 # EVAL_TEXT and control-token lines, ids and decoded text (Docs/evaluation.md). SmolLM2's reference is

@@ -4,10 +4,13 @@ llama.cpp is a benchmark peer only: this script runs in a virtual environment of
 PyPI's llama-cpp-python (built from source for this CPU by `make bench-llamacpp`).
 Protocol of ../shared/notes/reference-numbers.md: a 15-token prompt, then 128 tokens decoded one
 `eval` call at a time with greedy sampling; median and range over the repeats.
-Usage: bench_llamacpp.py MODEL.gguf THREADS REPEATS
+Usage: bench_llamacpp.py MODEL.gguf THREADS REPEATS [SHIFTADD_BENCH.json]
+With the JSON report of `shiftadd bench` measured just before on a bundle of the same GGUF, it also
+prints ShiftAdd's batch-1 decode rate beside llama.cpp's and their ratio.
 Scripts/llamacpp_peer.py imports `decode_figures` for `make pareto`.
 """
 
+import json
 import statistics
 import sys
 import time
@@ -44,6 +47,14 @@ def main():
     f = decode_figures(path, threads, repeats)
     print(f"llama.cpp {path}: {f['prompt_tokens']}-token prompt, {NEW_TOKENS} greedy tokens, {threads} threads: "
           f"{f['median']:.1f} tok/s (min {f['min']:.1f}, max {f['max']:.1f}, {repeats} runs)")
+    if len(sys.argv) > 4:
+        report = json.load(open(sys.argv[4]))
+        for engine in report["engines"]:
+            rate = engine["summary"]["decode_tokens_per_s"]
+            print(f"shiftadd {engine['engine']}-bit bundle: {report['sizes']['prompt_tokens']}-token prompt, "
+                  f"{report['sizes']['decode_tokens']} greedy tokens, {report['threads']} threads: "
+                  f"{rate['median']:.1f} tok/s (min {rate['min']:.1f}, max {rate['max']:.1f}); "
+                  f"{rate['median'] / f['median']:.2f}x llama.cpp")
 
 
 if __name__ == "__main__":
