@@ -164,6 +164,9 @@ public struct GGUFBuilder {
         b.add("gemma3.rope.freq_base", .f32(1_000_000))
         b.add("gemma3.attention.layer_norm_rms_epsilon", .f32(1e-6))
         b.addTinyVocabulary(vocab)
+        // Like Gemma's tokenizer, a BOS before every text.
+        b.add("tokenizer.ggml.bos_token_id", .u32(1))
+        b.add("tokenizer.ggml.add_bos_token", .bool(true))
         let qDim = heads * headDim, kvDim = kvHeads * headDim
         func random(_ n: Int, _ scale: Float = 0.3) -> [Float] { (0..<n).map { _ in rng.normal() * scale } }
         // Norm weights as GGUF stores Gemma's: 1 + w already added.

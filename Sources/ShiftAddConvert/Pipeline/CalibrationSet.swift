@@ -8,19 +8,26 @@ import ShiftAddTokenizer
 public struct CalibrationSet: Sendable {
     public let sequences: [[Int]]
 
-    /// Windows at seeded random offsets of a tokenized text file.
+    /// What the tokenizer puts before every text (Gemma's BOS; nothing for SmolLM2): calibration
+    /// sequences start with it as served ones do, since a model trained always to see it there
+    /// has quite other activations without it.
+    static func opening(_ tokenizer: Tokenizer) -> [Int] { tokenizer.encode("", addSpecial: true) }
+
+    /// Windows at seeded random offsets of a tokenized text file, after the tokenizer's opening.
     public static func fromText(path: String, tokenizer: Tokenizer, count: Int, length: Int, seed: UInt64) throws -> CalibrationSet {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConversionError.calibration("\(path): cannot read the calibration text")
         }
         let tokens = tokenizer.encode(String(decoding: data, as: UTF8.self), addSpecial: false)
-        guard tokens.count >= length else {
+        let opening = Self.opening(tokenizer)
+        let window = length - opening.count
+        guard window > 0, tokens.count >= window else {
             throw ConversionError.calibration("\(path): \(tokens.count) tokens, fewer than one window of \(length)")
         }
         var rng = SeededGenerator(seed: seed)
         let sequences = (0..<count).map { _ -> [Int] in
-            let start = Int(rng.next() % UInt64(tokens.count - length + 1))
-            return Array(tokens[start..<(start + length)])
+            let start = Int(rng.next() % UInt64(tokens.count - window + 1))
+            return opening + tokens[start..<(start + window)]
         }
         return CalibrationSet(sequences: sequences)
     }
@@ -42,16 +49,17 @@ public struct CalibrationSet: Sendable {
     /// Sequences sampled from the model itself (the `TokenSampler` of generation and the API,
     /// sequence i seeded with seed + i + 1, at temperature `temperatures[i % count]`), all decoded
     /// together in one batch. The first `chatShare` of them start with `chatOpening` (when given),
-    /// the others with a seeded random ordinary token.
+    /// the others with the tokenizer's opening and a seeded random ordinary token.
     public static func sampled(from model: ReferenceModel, tokenizer: Tokenizer, count: Int, length: Int, seed: UInt64,
                                sampling: Sampling = Sampling(), chatOpening: [Int]? = nil,
                                progress: (Int, Int) -> Void) -> CalibrationSet {
         var rng = SeededGenerator(seed: seed)
         let ordinary = (0..<model.config.vocabSize).filter { !tokenizer.isSpecial($0) }
         let chatCount = chatOpening.map { $0.count < length ? Int((sampling.chatShare * Double(count)).rounded()) : 0 } ?? 0
+        let opening = Self.opening(tokenizer)
         var sequences = (0..<count).map { i in
             let random = ordinary[Int(rng.next() % UInt64(ordinary.count))]
-            return i < chatCount ? chatOpening! : [random]
+            return i < chatCount ? chatOpening! : opening + [random]
         }
         let caches = (0..<count).map { _ in model.makeCache(capacity: length) }
         let vocab = model.config.vocabSize
