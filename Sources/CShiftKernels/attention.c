@@ -90,7 +90,7 @@ int sa_attention_paged(const float *q, float *out, int heads, int kv_heads, int 
         /* One head at a time: the scratch holds one row of scores. */
         sa_attention_args a = {q + (size_t)h * head_dim, out + (size_t)h * head_dim, scores, 0, 1, 1, head_dim,
                                k_pool + (size_t)(h / group) * head_dim, v_pool + (size_t)(h / group) * head_dim, 0,
-                               kv_dim, block_table, block_size, n_positions, scale};
+                               kv_dim, block_table, block_size, n_positions, scale, 0};
         attend(&a);
     }
     return SA_OK;
@@ -108,6 +108,7 @@ typedef struct {
     int half;
     const int32_t *const *tables;
     const int *n_positions;
+    int window;
     float scale;
     int status;
 } attention_job;
@@ -128,7 +129,8 @@ static void attention_task(void *ctx, int task) {
         nkv = 1;
     }
     if (nh <= 0) return;
-    const int n = j->n_positions[t];
+    const int first = j->window > 0 && j->n_positions[t] > j->window ? j->n_positions[t] - j->window : 0;
+    const int n = j->n_positions[t] - first;
     float *scores = sa_thread_scratch(SA_SCRATCH_SCORES, (size_t)nkv * (size_t)nh * (size_t)n * sizeof(float));
     if (!scores) {
         __atomic_store_n(&j->status, SA_ERR_MEMORY, __ATOMIC_RELAXED);
@@ -139,15 +141,16 @@ static void attention_task(void *ctx, int task) {
                            nh, nkv, j->head_dim, sa_kv_at(j->k_pool, (size_t)kvh * j->head_dim, j->half),
                            sa_kv_at(j->v_pool, (size_t)kvh * j->head_dim, j->half), j->half,
                            (size_t)j->kv_heads * j->head_dim, j->tables[t],
-                           j->block_size, n, j->scale};
+                           j->block_size, n, j->scale, first};
     j->attend(&a);
 }
 
 int sa_attention_paged_batch(const float *q, float *out, int T, int heads, int kv_heads, int head_dim,
                              const void *k_pool, const void *v_pool, int kv_type, const int32_t *const *tables,
-                             const int *n_positions, int block_size, float scale, sa_threadpool *pool, int isa) {
+                             const int *n_positions, int window, int block_size, float scale, sa_threadpool *pool,
+                             int isa) {
     if (!q || !out || !k_pool || !v_pool || (kv_type != SA_KV_F32 && kv_type != SA_KV_F16) || !tables ||
-        !n_positions || T <= 0 || heads <= 0 || kv_heads <= 0 ||
+        !n_positions || window < 0 || T <= 0 || heads <= 0 || kv_heads <= 0 ||
         heads % kv_heads != 0 || head_dim <= 0 || block_size <= 0 || (long)T * heads > SA_THREADPOOL_MAX_TASKS)
         return SA_ERR_ARGUMENT;
     for (int t = 0; t < T; t++) {
@@ -164,7 +167,7 @@ int sa_attention_paged_batch(const float *q, float *out, int T, int heads, int k
     int parts = (int)((4L * threads + pairs - 1) / pairs);
     parts = whole || parts < 1 ? 1 : parts > group ? group : parts;
     attention_job job = {attend, q, out, heads, kv_heads, head_dim, block_size, whole, parts, (group + parts - 1) / parts,
-                         k_pool, v_pool, kv_type == SA_KV_F16, tables, n_positions, scale, SA_OK};
+                         k_pool, v_pool, kv_type == SA_KV_F16, tables, n_positions, window, scale, SA_OK};
     const int n_tasks = whole ? T : (int)(pairs * parts);
     if (pool && threads > 1) {
         int status = sa_threadpool_run(pool, n_tasks, attention_task, &job);

@@ -1,8 +1,9 @@
 #ifndef SHIFTADD_ATTENTION_KERNEL_H
 #define SHIFTADD_ATTENTION_KERNEL_H
 
-/* Attention of one token's query heads over a paged cache (private): nkv consecutive kv heads,
- * each shared by nh query heads (kv head g serves query heads g * nh ... g * nh + nh - 1 of the call).
+/* Attention of one token's query heads over the n positions of a paged cache from `first` on (p
+ * below counts from there) (private): nkv consecutive kv heads, each shared by nh query heads (kv
+ * head g serves query heads g * nh ... g * nh + nh - 1 of the call).
  *
  * Every path computes, per query head and in this order (the scalar kernel is the definition):
  *   score[p] = dot16(q, k[p]) * scale                   (16-lane dot, see float_order.h)
@@ -32,6 +33,7 @@ typedef struct {
     int block_size;
     int n;                /* positions attended to, >= 1 */
     float scale;
+    int first;            /* the first of them: positions first ..< first + n (a sliding window) */
 } sa_attention_args;
 
 /* Largest finite fp16 value: cached keys and values saturate there instead of becoming infinite. */
@@ -62,7 +64,8 @@ static inline sa_attention_args sa_attention_kv_head(const sa_attention_args *a,
     return one;
 }
 
-/* Walks positions 0, 1, ... of a block table, giving each one's offset (elements) in the pool. */
+/* Walks positions first, first + 1, ... of a block table, giving each one's offset (elements) in
+ * the pool; blocks before the first position's are never read. */
 typedef struct {
     const int32_t *table;
     int block_size;
@@ -72,7 +75,7 @@ typedef struct {
 } sa_positions;
 
 static inline sa_positions sa_positions_start(const sa_attention_args *a) {
-    sa_positions it = {a->table, a->block_size, 0, 0, a->kv_dim};
+    sa_positions it = {a->table, a->block_size, a->first / a->block_size, a->first % a->block_size, a->kv_dim};
     return it;
 }
 

@@ -3,25 +3,34 @@ import Foundation
 import Testing
 
 /// An attention problem over a paged cache: T query tokens, each with its own scattered block
-/// table and number of visible positions.
+/// table and number of positions, of which it sees the last `window` (0: all).
 struct AttentionCase: CustomTestStringConvertible, Sendable {
     let heads: Int
     let kvHeads: Int
     let headDim: Int
     let blockSize: Int
     let positions: [Int]
-    var testDescription: String { "\(heads)/\(kvHeads) heads of \(headDim), blocks of \(blockSize), positions \(positions)" }
+    var window = 0
+    var testDescription: String {
+        "\(heads)/\(kvHeads) heads of \(headDim), blocks of \(blockSize), positions \(positions)"
+            + (window > 0 ? ", window \(window)" : "")
+    }
 
     var tokens: Int { positions.count }
     var kvDim: Int { kvHeads * headDim }
     var blocksPerToken: Int { (positions.max()! + blockSize - 1) / blockSize }
     var poolBlocks: Int { tokens * blocksPerToken + 3 }
+
+    /// The first position token t sees.
+    func first(token t: Int) -> Int { window > 0 ? max(0, positions[t] - window) : 0 }
 }
 
 /// Inputs of one attention case: random queries, keys and values, and block tables that spread
 /// every token's positions over the pool out of order. Keys and values are fp16 values (stored by
 /// sa_kv_store_half), held both as fp16 and as the equal fp32 numbers, so the two pool types of
-/// the kernels can be compared with each other.
+/// the kernels can be compared with each other. A last pool block holds NaN keys and values, and
+/// the table entries of blocks wholly before a token's window point at it: a kernel reading them
+/// would give NaN.
 struct AttentionData {
     let shape: AttentionCase
     let q: [Float]
@@ -41,13 +50,17 @@ struct AttentionData {
         var hk = [UInt16](repeating: 0, count: poolFloats), hv = hk
         sa_kv_store_half(&hk, k, poolFloats)
         sa_kv_store_half(&hv, v, poolFloats)
-        halfKeys = hk
-        halfValues = hv
-        keys = hk.map { sa_half_to_float($0) }
-        values = hv.map { sa_half_to_float($0) }
+        let poison = [UInt16](repeating: 0x7E00, count: shape.blockSize * shape.kvDim)
+        halfKeys = hk + poison
+        halfValues = hv + poison
+        keys = halfKeys.map { sa_half_to_float($0) }
+        values = halfValues.map { sa_half_to_float($0) }
         let perToken = shape.blocksPerToken
         tables = (0..<shape.tokens).map { t in
-            (0..<perToken).map { b in Int32((b * shape.tokens + t * 7 + 1) % shape.poolBlocks) }
+            (0..<perToken).map { b in
+                b < shape.first(token: t) / shape.blockSize ? Int32(shape.poolBlocks)
+                    : Int32((b * shape.tokens + t * 7 + 1) % shape.poolBlocks)
+            }
         }
     }
 
@@ -82,22 +95,23 @@ struct AttentionData {
         let queries = Array(q[(range.lowerBound * width)..<(range.upperBound * width)])
         let call = { (k: UnsafeRawPointer, v: UnsafeRawPointer, type: sa_kv_type) in
             sa_attention_paged_batch(queries, &out, Int32(range.count), Int32(shape.heads), Int32(shape.kvHeads),
-                                     Int32(shape.headDim), k, v, Int32(type.rawValue), pointers, counts, Int32(shape.blockSize),
-                                     scale, pool, isa)
+                                     Int32(shape.headDim), k, v, Int32(type.rawValue), pointers, counts, Int32(shape.window),
+                                     Int32(shape.blockSize), scale, pool, isa)
         }
         status = half ? call(halfKeys, halfValues, SA_KV_F16) : call(keys, values, SA_KV_F32)
         guard status == SA_OK.rawValue else { throw KernelError(status: status) }
         return out
     }
 
-    /// Softmax attention in Double, [tokens][heads][headDim].
+    /// Softmax attention over each token's window in Double, [tokens][heads][headDim].
     func reference() -> [Double] {
         let d = shape.headDim, group = shape.heads / shape.kvHeads
         var out: [Double] = []
         for t in 0..<shape.tokens {
             for h in 0..<shape.heads {
                 let qh = (t * shape.heads + h) * d
-                let scores = (0..<shape.positions[t]).map { p in
+                let visible = shape.first(token: t)..<shape.positions[t]
+                let scores = visible.map { p in
                     let k = offset(token: t, position: p, kvHead: h / group)
                     return (0..<d).reduce(0.0) { $0 + Double(q[qh + $1]) * Double(keys[k + $1]) } * Double(scale)
                 }
@@ -106,7 +120,7 @@ struct AttentionData {
                 let total = e.reduce(0, +)
                 for i in 0..<d {
                     out.append((0..<scores.count).reduce(0.0) { sum, p in
-                        sum + e[p] / total * Double(values[offset(token: t, position: p, kvHead: h / group) + i])
+                        sum + e[p] / total * Double(values[offset(token: t, position: visible.lowerBound + p, kvHead: h / group) + i])
                     })
                 }
             }
@@ -125,13 +139,13 @@ struct AttentionData {
         let qh = (t * shape.heads + h) * d
         var scoreError = 0.0
         var largestValue = 0.0
-        for p in 0..<shape.positions[t] {
+        for p in shape.first(token: t)..<shape.positions[t] {
             let k = offset(token: t, position: p, kvHead: h / group)
             let magnitude = (0..<d).reduce(0.0) { $0 + abs(Double(q[qh + $1]) * Double(keys[k + $1])) } * Double(scale)
             scoreError = max(scoreError, Double(d / 16 + 6) * u * magnitude)
             for i in 0..<d { largestValue = max(largestValue, abs(Double(values[k + i]))) }
         }
-        return largestValue * (4 * scoreError + Double(shape.positions[t] + 16) * u) * 2
+        return largestValue * (4 * scoreError + Double(shape.positions[t] - shape.first(token: t) + 16) * u) * 2
     }
 }
 
@@ -162,6 +176,38 @@ struct AttentionData {
         }
         for isa in KernelISA.all where runsHere(isa) {
             #expect(bitPatterns(try data.run(isa: isa.value)) == bitPatterns(scalar), "\(isa.testDescription)")
+            #expect(bitPatterns(try data.run(isa: isa.value, half: false)) == bitPatterns(scalar), "\(isa.testDescription), fp32 pool")
+        }
+    }
+
+    /// A sliding window: each token attends to the last `window` of its positions only (all of them
+    /// when it has fewer), within the bound of the exact attention over those, never reading the
+    /// blocks before them (they hold NaN), with the same bits on every path, pool type and thread
+    /// count.
+    @Test(arguments: [
+        AttentionCase(heads: 9, kvHeads: 3, headDim: 64, blockSize: 16, positions: [1, 17, 130, 64, 200], window: 40),
+        AttentionCase(heads: 4, kvHeads: 1, headDim: 40, blockSize: 3, positions: [37, 5, 16, 3], window: 5),
+        AttentionCase(heads: 6, kvHeads: 2, headDim: 32, blockSize: 4, positions: [9, 33, 1], window: 1),
+        AttentionCase(heads: 8, kvHeads: 4, headDim: 16, blockSize: 8, positions: (0..<24).map { 20 + 9 * $0 }, window: 64),
+    ])
+    func slidingWindowSeesOnlyItsLastPositions(shape: AttentionCase) throws {
+        let data = AttentionData(shape, seed: UInt64(shape.headDim * 17 + shape.window))
+        let exact = data.reference()
+        let scalar = try data.run(isa: KernelISA.scalar.value)
+        let d = shape.headDim
+        for t in 0..<shape.tokens {
+            for h in 0..<shape.heads {
+                let bound = data.bound(token: t, head: h)
+                let base = (t * shape.heads + h) * d
+                let worst = (0..<d).map { abs(Double(scalar[base + $0]) - exact[base + $0]) }.max()!
+                #expect(worst <= bound, "token \(t) head \(h): error \(worst), bound \(bound)")
+            }
+        }
+        for isa in KernelISA.all where runsHere(isa) {
+            for threads in [0, 2, 3] {
+                #expect(bitPatterns(try data.run(isa: isa.value, threads: threads)) == bitPatterns(scalar),
+                        "\(isa.testDescription), \(threads) threads")
+            }
             #expect(bitPatterns(try data.run(isa: isa.value, half: false)) == bitPatterns(scalar), "\(isa.testDescription), fp32 pool")
         }
     }
@@ -266,16 +312,23 @@ struct AttentionData {
         let status = table.withUnsafeBufferPointer { t in
             let pointers: [UnsafePointer<Int32>?] = [t.baseAddress]
             return sa_attention_paged_batch(data.q, &out, 1, 4, 2, 16, data.halfKeys, data.halfValues, Int32(SA_KV_F16.rawValue),
-                                            pointers, none, 4, 1, nil, SA_ISA_BEST)
+                                            pointers, none, 0, 4, 1, nil, SA_ISA_BEST)
         }
         #expect(status == SA_ERR_ARGUMENT.rawValue, "no visible position")
         let badType = table.withUnsafeBufferPointer { t in
             let pointers: [UnsafePointer<Int32>?] = [t.baseAddress]
             let counts: [Int32] = [5]
-            return sa_attention_paged_batch(data.q, &out, 1, 4, 2, 16, data.halfKeys, data.halfValues, 2, pointers, counts, 4, 1, nil,
+            return sa_attention_paged_batch(data.q, &out, 1, 4, 2, 16, data.halfKeys, data.halfValues, 2, pointers, counts, 0, 4, 1, nil,
                                             SA_ISA_BEST)
         }
         #expect(badType == SA_ERR_ARGUMENT.rawValue, "unknown pool type")
+        let negativeWindow = table.withUnsafeBufferPointer { t in
+            let pointers: [UnsafePointer<Int32>?] = [t.baseAddress]
+            let counts: [Int32] = [5]
+            return sa_attention_paged_batch(data.q, &out, 1, 4, 2, 16, data.halfKeys, data.halfValues, Int32(SA_KV_F16.rawValue),
+                                            pointers, counts, -1, 4, 1, nil, SA_ISA_BEST)
+        }
+        #expect(negativeWindow == SA_ERR_ARGUMENT.rawValue, "negative window")
         for isa in KernelISA.all where !isa.isAvailable {
             #expect(throws: KernelError(status: SA_ERR_ISA.rawValue)) { try data.run(isa: isa.value) }
         }

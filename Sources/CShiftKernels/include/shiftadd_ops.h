@@ -11,14 +11,14 @@ extern "C" {
 #endif
 
 /* The parts of the quantized engine's forward pass beside the projections: the int8 output head,
- * RMSNorm, SwiGLU, rotary embeddings, attention over a paged KV cache and the sampling helpers.
- * All buffers are the caller's unless an object says otherwise; nothing else is retained. Each
- * token's result depends only on that token's inputs, whatever the batch (batch invariance).
- * Results are the same bits on every instruction set: the head's dot products are exact integers;
- * attention's run on 16 lanes (lane l takes elements l, l + 16, ... by fused multiply-adds) folded
- * in a fixed tree, with its own exponential (within 2 ulp of exp). Where an `isa` argument is
- * taken it is an sa_isa level (shiftadd_cpu.h), or -1 for the best available (sa_cpu_best_isa);
- * a level above that gives SA_ERR_ISA. */
+ * RMSNorm, the SwiGLU and GELU-gated activations, rotary embeddings, attention over a paged KV
+ * cache and the sampling helpers. All buffers are the caller's unless an object says otherwise;
+ * nothing else is retained. Each token's result depends only on that token's inputs, whatever the
+ * batch (batch invariance). Results are the same bits on every instruction set: the head's dot
+ * products are exact integers; attention's run on 16 lanes (lane l takes elements l, l + 16, ...
+ * by fused multiply-adds) folded in a fixed tree, with its own exponential (within 2 ulp of exp).
+ * Where an `isa` argument is taken it is an sa_isa level (shiftadd_cpu.h), or -1 for the best
+ * available (sa_cpu_best_isa); a level above that gives SA_ERR_ISA. */
 
 /* An int8 output head: the fp16 rows, rotated by a randomized block Walsh-Hadamard transform
  * (shiftadd_hadamard.h; signs from `seed`, block the largest power of two up to 64 dividing cols)
@@ -60,6 +60,14 @@ void sa_rmsnorm(const float *x, const float *gain, float *y, int T, int width, f
  * Returns SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
 int sa_swiglu(float *gate, const float *up, size_t count, int isa);
 
+/* gate[i] = gelu(gate[i]) * up[i] for `count` values, with GELU's tanh form
+ * gelu(g) = 0.5 * g * (1 + tanh(sqrt(2 / pi) * (g + 0.044715 * g^3))) (Gemma's MLP), computed as
+ * g * sigmoid(z) with z = g * (a + b * g * g), a = 2 * sqrt(2 / pi), b = 0.044715 * a (the same
+ * function, as 0.5 * (1 + tanh(u)) = sigmoid(2u)), and the sigmoid as in sa_swiglu. The same bits
+ * on every instruction set.
+ * Returns SA_OK or SA_ERR_ARGUMENT / SA_ERR_ISA. */
+int sa_gelu_gated(float *gate, const float *up, size_t count, int isa);
+
 /* Sampling over a vocabulary. sa_logits_argmax stores the index of the first largest of `count`
  * values in *index (NaN counts as -infinity; 0 when no value is above -infinity).
  * sa_logits_exp_sum computes the softmax weights exp((v - max) * scale) of the values (NaN as
@@ -95,15 +103,20 @@ typedef enum {
 /* sa_attention_paged for T query tokens at once, split over `pool` (NULL: caller only), over
  * pools of `kv_type` elements (fp16 values are converted exactly to fp32 as they are read; the
  * arithmetic is the same). q, out: [T][heads * head_dim]; tables[t] and n_positions[t] (>= 1)
- * give token t's block table and how many positions it attends to. Work is split by (token, kv
+ * give token t's block table and how many positions it attends to. `window` > 0 is a sliding
+ * window: token t then attends only to the last `window` of its positions,
+ * max(0, n_positions[t] - window) ..< n_positions[t], and the table's blocks wholly before those
+ * are never read (they may be freed); 0 means the whole context. Work is split by (token, kv
  * head), and a kv head's query heads further only when that gives too few tasks for the threads;
  * the query heads of a task share every key and value read. Scores go to scratch memory each
- * thread keeps between calls (freed when the thread ends). `isa` as in shiftadd_cpu.h, or -1 for the best available.
- * Returns SA_OK, SA_ERR_ISA, SA_ERR_MEMORY, or SA_ERR_ARGUMENT (also when T * heads exceeds
- * SA_THREADPOOL_MAX_TASKS). */
+ * thread keeps between calls (freed when the thread ends). `isa` as in shiftadd_cpu.h, or -1 for
+ * the best available.
+ * Returns SA_OK, SA_ERR_ISA, SA_ERR_MEMORY, or SA_ERR_ARGUMENT (also for a negative window, or
+ * when T * heads exceeds SA_THREADPOOL_MAX_TASKS). */
 int sa_attention_paged_batch(const float *q, float *out, int T, int heads, int kv_heads, int head_dim,
                              const void *k_pool, const void *v_pool, int kv_type, const int32_t *const *tables,
-                             const int *n_positions, int block_size, float scale, sa_threadpool *pool, int isa);
+                             const int *n_positions, int window, int block_size, float scale, sa_threadpool *pool,
+                             int isa);
 
 /* Writes n values to the cache as fp16: rounded to nearest even, saturated at +-65504. */
 void sa_kv_store_half(uint16_t *dst, const float *src, size_t n);

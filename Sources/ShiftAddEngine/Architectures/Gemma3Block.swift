@@ -1,3 +1,4 @@
+import CShiftKernels
 import ShiftAddModel
 
 /// The norms a Gemma 3 block has beyond the LLaMA ones (see `Gemma3`).
@@ -61,5 +62,34 @@ extension ReferenceModel {
         var normed = [Float](repeating: 0, count: y.count)
         Ops.rmsNorm(y, weight, &normed, rows: y.count / c.dim, width: c.dim, epsilon: c.rmsNormEpsilon)
         for i in x.indices { x[i] += normed[i] }
+    }
+}
+
+extension QuantizedModel {
+    /// The Gemma 3 block on the kernels, over the batch in `buffers.x`: the steps of
+    /// `ReferenceModel.runGemma3Block`, with the per-head norms of q and k as RMSNorm over rows of
+    /// headDim and the post-norms applied in place to the projection before the residual add.
+    func runGemma3Block(_ l: Int, _ pass: BlockPass) {
+        let c = config
+        let b = buffers
+        let n = Int32(pass.tokens)
+        let block = blocks[l]
+        let norms = block.gemma3!
+        sa_rmsnorm(b.x, block.attentionNorm, b.normed, n, Int32(c.dim), c.rmsNormEpsilon)
+        project(block, [.q, .k, .v], from: b.normed, width: c.dim, into: [b.q, b.k, b.v], pass)
+        sa_rmsnorm(b.q, norms.query, b.q, n * Int32(c.headCount), Int32(c.headDim), c.rmsNormEpsilon)
+        sa_rmsnorm(b.k, norms.key, b.k, n * Int32(c.kvHeadCount), Int32(c.headDim), c.rmsNormEpsilon)
+        attend(l, pass)
+        project(block, [.o], from: b.attention, width: c.qDim, into: [b.projected], pass)
+        sa_rmsnorm(b.projected, norms.postAttention, b.projected, n, Int32(c.dim), c.rmsNormEpsilon)
+        addToResidual(b.projected, pass)
+
+        sa_rmsnorm(b.x, block.ffnNorm, b.normed, n, Int32(c.dim), c.rmsNormEpsilon)
+        project(block, [.gate, .up], from: b.normed, width: c.dim, into: [b.gate, b.up], pass)
+        let status = sa_gelu_gated(b.gate, b.up, pass.tokens * c.hiddenDim, -1)
+        precondition(status == 0, "gelu-gated")
+        project(block, [.down], from: b.gate, width: c.hiddenDim, into: [b.projected], pass)
+        sa_rmsnorm(b.projected, norms.postFFN, b.projected, n, Int32(c.dim), c.rmsNormEpsilon)
+        addToResidual(b.projected, pass)
     }
 }

@@ -1,3 +1,4 @@
+import CShiftKernels
 import ShiftAddModel
 
 extension ReferenceModel {
@@ -26,5 +27,28 @@ extension ReferenceModel {
         Ops.swiglu(&gate, up, count: gate.count)
         gate.withUnsafeBufferPointer { observe?(layer, .mlpHidden, $0) }
         accumulate(gate, blocks[layer].weights[.down]!, into: &x, rows: n, inputs: c.hiddenDim, outputs: c.dim)
+    }
+}
+
+extension QuantizedModel {
+    /// The LLaMA-family block on the kernels, over the batch in `buffers.x`, as llama2.c's forward:
+    /// x += o(attention(rmsNorm(x))), then x += down(silu(gate(h)) · up(h)) with h = rmsNorm(x).
+    func runLlamaBlock(_ l: Int, _ pass: BlockPass) {
+        let c = config
+        let b = buffers
+        let n = Int32(pass.tokens)
+        let block = blocks[l]
+        sa_rmsnorm(b.x, block.attentionNorm, b.normed, n, Int32(c.dim), c.rmsNormEpsilon)
+        project(block, [.q, .k, .v], from: b.normed, width: c.dim, into: [b.q, b.k, b.v], pass)
+        attend(l, pass)
+        project(block, [.o], from: b.attention, width: c.qDim, into: [b.projected], pass)
+        addToResidual(b.projected, pass)
+
+        sa_rmsnorm(b.x, block.ffnNorm, b.normed, n, Int32(c.dim), c.rmsNormEpsilon)
+        project(block, [.gate, .up], from: b.normed, width: c.dim, into: [b.gate, b.up], pass)
+        let status = sa_swiglu(b.gate, b.up, pass.tokens * c.hiddenDim, -1)
+        precondition(status == 0, "swiglu")
+        project(block, [.down], from: b.gate, width: c.hiddenDim, into: [b.projected], pass)
+        addToResidual(b.projected, pass)
     }
 }

@@ -65,9 +65,13 @@ extension QuantizedModel {
         let b = buffers
         b.reserve(tokens: n)
         embed(entries.flatMap(\.tokens), into: b.x)
-        let attentionTables = AttentionTables(entries.map { ($0.blocks, $0.tokens.count) }, positions: positions)
+        let pass = BlockPass(positions: positions, slots: slots, cache: cache, profile: profile,
+                             attentionTables: AttentionTables(entries.map { ($0.blocks, $0.tokens.count) }, positions: positions))
         for l in 0..<c.layerCount {
-            runBlock(l, positions: positions, slots: slots, attentionTables: attentionTables, cache: cache, profile: profile)
+            switch c.family {
+            case .llama: runLlamaBlock(l, pass)
+            case .gemma3: runGemma3Block(l, pass)
+            }
         }
 
         let rows = HeadRows.rows(counts: entries.map(\.tokens.count), modes: entries.map(\.logits))
@@ -102,7 +106,7 @@ extension QuantizedModel {
     }
 
     /// Embedding rows as fp32, [tokens][dim]: the int8 rows, or the tied head's planes rows,
-    /// dequantized and rotated back.
+    /// dequantized and rotated back, times the family's embedding scale.
     func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) {
         let dim = config.dim
         for (row, t) in tokens.enumerated() {
@@ -115,53 +119,52 @@ extension QuantizedModel {
             let status = sa_i8_head_row(rows, Int32(t), x + row * dim)
             precondition(status == SA_OK.rawValue, "embedding row")
         }
+        let scale = config.embeddingScale
+        if scale != 1 { for i in 0..<(tokens.count * dim) { x[i] *= scale } }
     }
 
-    /// One decoder block over the batch in `buffers.x`. `slots[t]` is where token t's keys and
-    /// values go in each layer's pool.
-    private func runBlock(_ l: Int, positions: [Int], slots: [Int], attentionTables: AttentionTables,
-                          cache: PagedKVCache, profile: EngineProfile?) {
+    /// The projections `ps` of `block` that read `input` ([tokens][width]), into `ys`: the input's
+    /// rotation and table build, then the lookups. The recipes' step "x·Wᵀ".
+    func project(_ block: QuantizedBlock, _ ps: [TensorName.Projection], from input: UnsafeMutablePointer<Float>, width: Int,
+                 into ys: [UnsafeMutablePointer<Float>], _ pass: BlockPass) {
+        let table = buildTable(input, width: width, tokens: pass.tokens, profile: pass.profile)
+        apply(block, ps, table: table, into: ys, tokens: pass.tokens, profile: pass.profile)
+    }
+
+    /// Self-attention of layer `l` over `buffers.q`, `.k`, `.v` into `buffers.attention`: rotates q
+    /// and k by position (at the layer's rotary base), stores k and v in the layer's cache pools at
+    /// each token's slot, and attends over each token's positions (the layer's window, if any).
+    func attend(_ l: Int, _ pass: BlockPass) {
         let c = config
         let b = buffers
-        let n = positions.count
-        let block = blocks[l]
-        sa_rmsnorm(b.x, block.attentionNorm, b.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
-        let attnTable = buildTable(b.normed, width: c.dim, tokens: n, profile: profile)
-        apply(block, [.q, .k, .v], table: attnTable, into: [b.q, b.k, b.v], tokens: n, profile: profile)
-
-        let attentionStarted = profile == nil ? 0 : EngineProfile.now()
+        let started = pass.profile == nil ? 0 : EngineProfile.now()
         let half = c.headDim / 2
         let interleaved: Int32 = c.ropeStyle == .interleaved ? 1 : 0
-        let keys = cache.keys[l], values = cache.values[l]
-        cosines.withUnsafeBufferPointer { cs in
-            sines.withUnsafeBufferPointer { sn in
-                for t in 0..<n {
-                    let angle = positions[t] * half
+        let keys = pass.cache.keys[l], values = pass.cache.values[l]
+        let rotary = layerRotary[l]
+        rotary.cosines.withUnsafeBufferPointer { cs in
+            rotary.sines.withUnsafeBufferPointer { sn in
+                for t in 0..<pass.tokens {
+                    let angle = pass.positions[t] * half
                     sa_rope(b.q + t * c.qDim, Int32(c.headCount), Int32(c.headDim), cs.baseAddress! + angle, sn.baseAddress! + angle, interleaved)
                     sa_rope(b.k + t * c.kvDim, Int32(c.kvHeadCount), Int32(c.headDim), cs.baseAddress! + angle, sn.baseAddress! + angle, interleaved)
-                    sa_kv_store_half(keys + slots[t], b.k + t * c.kvDim, c.kvDim)
-                    sa_kv_store_half(values + slots[t], b.v + t * c.kvDim, c.kvDim)
+                    sa_kv_store_half(keys + pass.slots[t], b.k + t * c.kvDim, c.kvDim)
+                    sa_kv_store_half(values + pass.slots[t], b.v + t * c.kvDim, c.kvDim)
                 }
             }
         }
-        let status = sa_attention_paged_batch(b.q, b.attention, Int32(n), Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim),
-                                              keys, values, Int32(SA_KV_F16.rawValue), attentionTables.pointers, attentionTables.counts, Int32(cache.blockSize),
-                                              1 / Float(c.headDim).squareRoot(), pool, -1)
+        let status = sa_attention_paged_batch(b.q, b.attention, Int32(pass.tokens), Int32(c.headCount), Int32(c.kvHeadCount),
+                                              Int32(c.headDim), keys, values, Int32(SA_KV_F16.rawValue), pass.attentionTables.pointers,
+                                              pass.attentionTables.counts, Int32(c.attentionWindow(layer: l) ?? 0),
+                                              Int32(pass.cache.blockSize), c.attentionScale, pool, -1)
         precondition(status == 0, "attention")
-        profile?.add(.attention, seconds: EngineProfile.now() - attentionStarted)
+        pass.profile?.add(.attention, seconds: EngineProfile.now() - started)
+    }
 
-        let outTable = buildTable(b.attention, width: c.qDim, tokens: n, profile: profile)
-        apply(block, [.o], table: outTable, into: [b.projected], tokens: n, profile: profile)
-        for i in 0..<(n * c.dim) { b.x[i] += b.projected[i] }
-
-        sa_rmsnorm(b.x, block.ffnNorm, b.normed, Int32(n), Int32(c.dim), c.rmsNormEpsilon)
-        let mlpTable = buildTable(b.normed, width: c.dim, tokens: n, profile: profile)
-        apply(block, [.gate, .up], table: mlpTable, into: [b.gate, b.up], tokens: n, profile: profile)
-        let swiglu = sa_swiglu(b.gate, b.up, n * c.hiddenDim, -1)
-        precondition(swiglu == 0, "swiglu")
-        let downTable = buildTable(b.gate, width: c.hiddenDim, tokens: n, profile: profile)
-        apply(block, [.down], table: downTable, into: [b.projected], tokens: n, profile: profile)
-        for i in 0..<(n * c.dim) { b.x[i] += b.projected[i] }
+    /// x += y over the batch's residual stream, y [tokens][dim].
+    func addToResidual(_ y: UnsafeMutablePointer<Float>, _ pass: BlockPass) {
+        let x = buffers.x
+        for i in 0..<(pass.tokens * config.dim) { x[i] += y[i] }
     }
 
     /// Rotates the rows of `input` in place (when the bundle was converted with rotation) and
@@ -198,6 +201,18 @@ extension QuantizedModel {
             }
         }
     }
+}
+
+/// What every block of one forward pass shares: where the batch's tokens sit and where their keys
+/// and values go (`slots[t]`, an offset into each layer's cache pools).
+struct BlockPass {
+    let positions: [Int]
+    let slots: [Int]
+    let cache: PagedKVCache
+    let profile: EngineProfile?
+    let attentionTables: AttentionTables
+
+    var tokens: Int { positions.count }
 }
 
 /// The batch's block tables in the form the C attention reads, built once per forward pass rather

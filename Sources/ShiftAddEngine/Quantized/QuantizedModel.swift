@@ -7,7 +7,8 @@ import ShiftAddModel
 /// a table build plus lookups over binary planes; norms, rotary embeddings and attention over the
 /// paged cache run in fp32 C loops, and the output head in int8 (`sa_i8_head_apply`) or, when the
 /// bundle stores it as planes, on the lookup kernels like a projection. All compute runs on the
-/// model's own thread pool.
+/// model's own thread pool. Each family's block recipe is in Architectures/, built from the steps
+/// in QuantizedForward.swift.
 ///
 /// Not thread-safe: one owner (the scheduler's engine thread) drives it.
 public final class QuantizedModel {
@@ -30,15 +31,14 @@ public final class QuantizedModel {
     let rotationBlock: Int
     /// One table per input width, reused by every layer.
     let tables: [Int: OpaquePointer]
-    let cosines: [Float]
-    let sines: [Float]
+    /// Rotary angles of each layer; layers with the same base share one table.
+    let layerRotary: [RotaryAngles]
     /// Activations of the forward passes, kept between them.
     let buffers: ForwardBuffers
 
     public init(bundle: WeightBundle, threads: Int, maxBatchTokens: Int = 512) throws {
         let m = bundle.manifest
         let c = m.config
-        guard c.family == .llama else { throw EngineError.unsupportedArchitecture(file: bundle.path, architecture: c.architecture) }
         config = c
         buffers = ForwardBuffers(config: c)
         self.bundle = bundle
@@ -94,18 +94,14 @@ public final class QuantizedModel {
             tables[w] = t
         }
         self.tables = tables
-        let half = c.headDim / 2
-        var cosines = [Float](repeating: 0, count: c.contextLength * half)
-        var sines = cosines
-        for p in 0..<c.contextLength {
-            for i in 0..<half {
-                let angle = Float(p) * Float(1 / pow(Double(c.ropeTheta), Double(2 * i) / Double(c.headDim)))
-                cosines[p * half + i] = Foundation.cos(angle)
-                sines[p * half + i] = Foundation.sin(angle)
-            }
+        var byBase: [Float: RotaryAngles] = [:]
+        layerRotary = (0..<c.layerCount).map { l in
+            let theta = c.ropeTheta(layer: l)
+            if let angles = byBase[theta] { return angles }
+            let angles = RotaryAngles(config: c, theta: theta)
+            byBase[theta] = angles
+            return angles
         }
-        self.cosines = cosines
-        self.sines = sines
     }
 
     /// Hands back the bundle memory of every tensor (the model has copied all of them into its own
@@ -142,6 +138,28 @@ public final class QuantizedModel {
     }
 }
 
+/// cos and sin of the rotary angle of every position up to the context length and every pair of a
+/// head, [position][headDim / 2], for one rotary base.
+struct RotaryAngles {
+    let cosines: [Float]
+    let sines: [Float]
+
+    init(config c: ModelConfig, theta: Float) {
+        let half = c.headDim / 2
+        var cosines = [Float](repeating: 0, count: c.contextLength * half)
+        var sines = cosines
+        for p in 0..<c.contextLength {
+            for i in 0..<half {
+                let angle = Float(p) * Float(1 / pow(Double(theta), Double(2 * i) / Double(c.headDim)))
+                cosines[p * half + i] = Foundation.cos(angle)
+                sines[p * half + i] = Foundation.sin(angle)
+            }
+        }
+        self.cosines = cosines
+        self.sines = sines
+    }
+}
+
 /// The output head in kernel form: int8 rows or binary planes.
 enum VocabularyHead {
     case rows(OpaquePointer)
@@ -167,18 +185,21 @@ enum VocabularyHead {
     }
 }
 
-/// The seven projections and two norms of one decoder block, in kernel-native form.
+/// The seven projections and the norms of one decoder block, in kernel-native form.
 struct QuantizedBlock {
     let attentionNorm: [Float]
     let ffnNorm: [Float]
     let projections: [TensorName.Projection: OpaquePointer]
     let biases: [TensorName.Projection: [Float]]
+    /// Gemma 3's further norms; nil in other families.
+    let gemma3: Gemma3Norms?
 
     init(bundle: WeightBundle, layer l: Int) throws {
         let m = bundle.manifest
         let c = m.config
         attentionNorm = try bundle.floats(TensorName.attentionNorm(l), shape: [c.dim])
         ffnNorm = try bundle.floats(TensorName.ffnNorm(l), shape: [c.dim])
+        gemma3 = c.family == .gemma3 ? try Gemma3Norms(BundleWeights(bundle: bundle), layer: l) : nil
         var projections: [TensorName.Projection: OpaquePointer] = [:]
         var biases: [TensorName.Projection: [Float]] = [:]
         do {
@@ -207,15 +228,11 @@ struct QuantizedBlock {
 public enum EngineError: Error, CustomStringConvertible {
     case kernel(String, status: Int32)
     case invalidRequest(String)
-    /// A model family the kernel engine has no block recipe for yet.
-    case unsupportedArchitecture(file: String, architecture: String)
 
     public var description: String {
         switch self {
         case let .kernel(what, status): return "kernel error \(status) creating \(what)"
         case let .invalidRequest(m): return m
-        case let .unsupportedArchitecture(file, architecture):
-            return "\(file): the kernel engine does not run architecture '\(architecture)' yet; use --engine fp32"
         }
     }
 }
