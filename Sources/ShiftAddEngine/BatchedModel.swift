@@ -12,10 +12,17 @@ public protocol BatchedModel: AnyObject {
     /// Tokens one `forward` call takes at most.
     var maxBatchTokens: Int { get }
 
-    /// A paged cache for this model holding `blocks` blocks of `blockSize` positions.
-    func makeCache(blocks: Int, blockSize: Int) -> PagedKVCache
-    /// Bytes one cache block of `blockSize` positions takes, for sizing a cache to a budget.
+    /// Positions a query of the model's sliding-window layers reads, itself included; nil when
+    /// every layer reads the whole context.
+    var attentionWindow: Int? { get }
+
+    /// A paged cache for this model holding `blocks` blocks and `windowSlots` window slots (for
+    /// the sliding-window layers; ignored without them) of `blockSize` positions.
+    func makeCache(blocks: Int, windowSlots: Int, blockSize: Int) -> PagedKVCache
+    /// Bytes one cache block of `blockSize` positions takes in the whole-context layers, and one
+    /// window slot in the sliding-window layers (0 without them), for sizing a cache to a budget.
     func cacheBytesPerBlock(blockSize: Int) -> Int
+    func cacheBytesPerWindowSlot(blockSize: Int) -> Int
     /// Appends every entry's tokens at its positions (blocks reserved by the caller) and returns
     /// logits rows ([rows][vocabularySize]) in batch order for the tokens each entry asks for.
     func forward(_ entries: [ForwardEntry], cache: PagedKVCache) -> [Float]

@@ -12,7 +12,7 @@ public final class Scheduler: Sendable {
     public let tokenizer: Tokenizer
     /// Positions per sequence, prompt and output together.
     public let contextLength: Int
-    /// Bytes of the KV cache pool.
+    /// Bytes of the KV cache pool (blocks and window slots).
     public let kvCacheBytes: Int
     /// The configuration in effect (`maxRunning` capped at `maxBatchTokens`).
     public let configuration: SchedulerConfiguration
@@ -42,23 +42,26 @@ public final class Scheduler: Sendable {
         // Every running sequence decodes one token per step.
         c.maxRunning = min(c.maxRunning, c.maxBatchTokens)
         let context = min(c.contextLength ?? model.contextLength, model.contextLength)
-        let blockBytes = model.cacheBytesPerBlock(blockSize: c.blockSize)
         let contextBlocks = (context + c.blockSize - 1) / c.blockSize
-        let blockCount: Int
+        let shape = KVPoolShape(contextBlocks: contextBlocks, blockSize: c.blockSize, window: model.attentionWindow,
+                                blockBytes: model.cacheBytesPerBlock(blockSize: c.blockSize),
+                                slotBytes: model.cacheBytesPerWindowSlot(blockSize: c.blockSize))
+        let budget: Int
         if let bytes = c.kvCacheBytes {
-            blockCount = bytes / blockBytes
-            guard blockCount >= contextBlocks else {
-                throw SchedulerError("kvCacheBytes \(bytes) holds \(blockCount) blocks of \(blockBytes) bytes; "
-                    + "one full context of \(context) tokens needs \(contextBlocks) (\(contextBlocks * blockBytes) bytes)")
+            guard bytes >= shape.contextBytes else {
+                let slots = shape.slotsPerContext == 0 ? "" : " and \(shape.slotsPerContext) window slots of \(shape.slotBytes) bytes"
+                throw SchedulerError("kvCacheBytes \(bytes) holds \(bytes / shape.blockBytes) blocks of \(shape.blockBytes) bytes; "
+                    + "one full context of \(context) tokens needs \(contextBlocks)\(slots) (\(shape.contextBytes) bytes)")
             }
+            budget = bytes
         } else {
-            blockCount = Self.defaultBlockCount(contextBlocks: contextBlocks, maxRunning: c.maxRunning, blockBytes: blockBytes,
-                                                physicalMemory: MemoryLimit.current)
+            budget = Self.defaultCacheBytes(contextBytes: shape.contextBytes, maxRunning: c.maxRunning, physicalMemory: MemoryLimit.current)
         }
+        let (blockCount, windowSlots) = shape.split(bytes: budget, maxRunning: c.maxRunning)
 
         self.tokenizer = tokenizer
         contextLength = context
-        kvCacheBytes = blockCount * blockBytes
+        kvCacheBytes = blockCount * shape.blockBytes + windowSlots * shape.slotBytes
         self.configuration = c
         vocabularySize = model.vocabularySize
         self.observer = observer
@@ -66,7 +69,7 @@ public final class Scheduler: Sendable {
             queued: 0, running: 0, kvBlocksTotal: blockCount, kvBlocksUsed: 0, kvBlocksCached: 0, kvBlocksFree: blockCount,
             preemptions: 0, rejections: 0, steps: 0)))
         self.mailbox = mailbox
-        let blocks = BlockManager(cache: model.makeCache(blocks: blockCount, blockSize: c.blockSize), prefixCaching: c.prefixCaching)
+        let blocks = BlockManager(cache: model.makeCache(blocks: blockCount, windowSlots: windowSlots, blockSize: c.blockSize), prefixCaching: c.prefixCaching)
         let engine = Engine(model: model, tokenizer: tokenizer, blocks: blocks,
                             limits: .init(maxBatchTokens: c.maxBatchTokens,
                                           prefillTokensWhileDecoding: c.prefillTokensWhileDecoding, maxRunning: c.maxRunning, contextLength: context),
@@ -85,11 +88,11 @@ public final class Scheduler: Sendable {
 
     private static let engineKey = "ShiftAddScheduler.engine"
 
-    /// The pool size used when `kvCacheBytes` is not configured: enough blocks for `maxRunning` full
-    /// contexts, but no more than a quarter of physical memory or `defaultMemoryCap`, and never less
-    /// than one full context. The cap keeps a small model's footprint small; set the budget to use more.
-    public static func defaultBlockCount(contextBlocks: Int, maxRunning: Int, blockBytes: Int, physicalMemory: Int) -> Int {
-        max(contextBlocks, min(maxRunning * contextBlocks, min(physicalMemory / 4, defaultMemoryCap) / blockBytes))
+    /// The cache budget used when `kvCacheBytes` is not configured: `maxRunning` full contexts,
+    /// but no more than a quarter of physical memory or `defaultMemoryCap`, and never less than one
+    /// full context. The cap keeps a small model's footprint small; set the budget to use more.
+    public static func defaultCacheBytes(contextBytes: Int, maxRunning: Int, physicalMemory: Int) -> Int {
+        max(contextBytes, min(maxRunning * contextBytes, min(physicalMemory / 4, defaultMemoryCap)))
     }
 
     /// Upper bound of the default KV cache budget: 1 GiB.

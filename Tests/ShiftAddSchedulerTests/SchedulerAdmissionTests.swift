@@ -176,10 +176,10 @@ import Testing
 
     /// Default pool: `maxRunning` full contexts, capped at a quarter of memory or 1 GiB, at least one context.
     @Test func theDefaultPoolFollowsTheDocumentedRule() throws {
-        #expect(Scheduler.defaultBlockCount(contextBlocks: 16, maxRunning: 64, blockBytes: 1 << 14, physicalMemory: 1 << 34) == 1024)
-        #expect(Scheduler.defaultBlockCount(contextBlocks: 512, maxRunning: 64, blockBytes: 1 << 20, physicalMemory: 1 << 33) == 1024)
-        #expect(Scheduler.defaultBlockCount(contextBlocks: 256, maxRunning: 64, blockBytes: 1 << 20, physicalMemory: 1 << 34) == 1024)
-        #expect(Scheduler.defaultBlockCount(contextBlocks: 512, maxRunning: 64, blockBytes: 1 << 20, physicalMemory: 1 << 30) == 512)
+        #expect(Scheduler.defaultCacheBytes(contextBytes: 16 << 14, maxRunning: 64, physicalMemory: 1 << 34) == 1024 << 14)
+        #expect(Scheduler.defaultCacheBytes(contextBytes: 512 << 20, maxRunning: 64, physicalMemory: 1 << 33) == 1024 << 20)
+        #expect(Scheduler.defaultCacheBytes(contextBytes: 256 << 20, maxRunning: 64, physicalMemory: 1 << 34) == 1024 << 20)
+        #expect(Scheduler.defaultCacheBytes(contextBytes: 512 << 20, maxRunning: 64, physicalMemory: 1 << 30) == 512 << 20)
         let s = try TinySchedulerModel.scheduler()
         defer { s.shutdown() }
         let blockBytes = try TinySchedulerModel.blockBytes()

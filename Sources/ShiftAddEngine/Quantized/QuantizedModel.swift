@@ -119,15 +119,33 @@ public final class QuantizedModel {
         sa_threadpool_free(pool)
     }
 
-    /// A paged cache for this model holding `blocks` blocks of `blockSize` positions.
+    /// A paged cache for this model holding `blocks` blocks of `blockSize` positions, and as many
+    /// window slots for its sliding-window layers, if any.
     public func makeCache(blocks: Int, blockSize: Int = 16) -> PagedKVCache {
-        PagedKVCache(layers: config.layerCount, kvDim: config.kvDim, blockSize: blockSize, blockCount: blocks)
+        makeCache(blocks: blocks, windowSlots: blocks, blockSize: blockSize)
     }
 
-    /// Bytes one cache block of `blockSize` positions takes (keys and values of every layer), for
-    /// sizing a cache to a memory budget.
+    /// A paged cache of `blocks` blocks and `windowSlots` window slots of `blockSize` positions.
+    public func makeCache(blocks: Int, windowSlots: Int, blockSize: Int) -> PagedKVCache {
+        PagedKVCache(layers: config.layerCount, kvDim: config.kvDim, blockSize: blockSize, blockCount: blocks,
+                     window: attentionWindow, windowedLayers: windowedLayers, windowSlots: windowSlots)
+    }
+
+    /// Positions a query of the sliding-window layers reads; nil when every layer reads the whole context.
+    public var attentionWindow: Int? { windowedLayers.first.flatMap { config.attentionWindow(layer: $0) } }
+
+    /// Layers attending to a sliding window (they all share one window).
+    var windowedLayers: Set<Int> { Set((0..<config.layerCount).filter { config.attentionWindow(layer: $0) != nil }) }
+
+    /// Bytes one cache block of `blockSize` positions takes in the whole-context layers (keys and
+    /// values), for sizing a cache to a memory budget.
     public func cacheBytesPerBlock(blockSize: Int = 16) -> Int {
-        PagedKVCache.bytesPerBlock(layers: config.layerCount, kvDim: config.kvDim, blockSize: blockSize)
+        PagedKVCache.bytesPerBlock(layers: config.layerCount - windowedLayers.count, kvDim: config.kvDim, blockSize: blockSize)
+    }
+
+    /// Bytes one window slot of `blockSize` positions takes in the sliding-window layers.
+    public func cacheBytesPerWindowSlot(blockSize: Int = 16) -> Int {
+        PagedKVCache.bytesPerBlock(layers: windowedLayers.count, kvDim: config.kvDim, blockSize: blockSize)
     }
 
     /// Bytes of kernel-native weights, the head and embedding and tables the model holds beyond

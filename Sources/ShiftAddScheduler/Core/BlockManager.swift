@@ -9,6 +9,14 @@ import ShiftAddEngine
 /// lookups compare the stored parent key and tokens too, so a hash collision never shares wrong data.
 /// Cached blocks are evicted least recently released first when the free list runs out.
 ///
+/// With sliding-window layers a block also needs a window slot (see `PagedKVCache`) while a query
+/// may still read it there. Sequences hold window references besides block references: to every
+/// block from the first their next query reads (`windowStart(at:)`) to their last, giving them up
+/// as they advance. A slot without window references goes back to the pool, unless its block is in
+/// the prefix cache: then it stays attached, idle, so the cache can resume after that block, and is
+/// taken back least recently idled first when the slot pool runs out. A prefix hit is cut back to
+/// the longest one whose last window still has its slots; earlier blocks need none.
+///
 /// Engine thread only.
 final class BlockManager {
     /// A full block's place in the prefix cache.
@@ -34,18 +42,26 @@ final class BlockManager {
     let cache: PagedKVCache
     let blockSize: Int
     let prefixCaching: Bool
+    /// Positions the windowed layers' queries read; nil without such layers.
+    let window: Int?
     private var references: [Int32]
+    private var windowReferences: [Int32]
     private var keys: [Key?]
     private var index: [UInt64: Int32] = [:]
     private var unreferenced: BlockLRU
+    /// Cached blocks whose window slot no sequence references.
+    private var idleWindowSlots: BlockLRU
 
     init(cache: PagedKVCache, prefixCaching: Bool) {
         self.cache = cache
         blockSize = cache.blockSize
         self.prefixCaching = prefixCaching
+        window = cache.window
         references = [Int32](repeating: 0, count: cache.blockCount)
+        windowReferences = references
         keys = [Key?](repeating: nil, count: cache.blockCount)
         unreferenced = BlockLRU(blocks: cache.blockCount)
+        idleWindowSlots = BlockLRU(blocks: cache.blockCount)
     }
 
     var totalBlocks: Int { cache.blockCount }
@@ -55,37 +71,64 @@ final class BlockManager {
     /// Blocks an allocation can still obtain, by taking a free one or evicting a cached one.
     var obtainableBlocks: Int { freeBlocks + cachedBlocks }
 
+    /// Window slots an allocation can still obtain: free ones and idle cached ones.
+    var obtainableWindowSlots: Int { cache.freeWindowSlots + idleWindowSlots.count }
+
     func blocks(for positions: Int) -> Int { (positions + blockSize - 1) / blockSize }
 
-    /// A block for one sequence: a free one, else the least recently released cached one (its
-    /// cache entry dropped); nil when every block is in use.
+    /// Index of the first block the query at `position` reads in the windowed layers (0 without them).
+    func windowStart(at position: Int) -> Int {
+        guard let window else { return 0 }
+        return max(0, position + 1 - window) / blockSize
+    }
+
+    /// A block for one sequence, with a window slot when there are windowed layers: a free one, else
+    /// the least recently released cached one (its cache entry dropped); the slot likewise from the
+    /// pool or taken from the least recently idled cached block. Nil (nothing taken) when either runs out.
     func allocate() -> Int32? {
+        if window != nil, obtainableWindowSlots == 0 { return nil }
         let block: Int32
         if let b = cache.allocate() {
             block = b
         } else if let b = unreferenced.popOldest() {
             index[keys[Int(b)]!.hash] = nil
             keys[Int(b)] = nil
+            if idleWindowSlots.contains(b) {
+                idleWindowSlots.remove(b)
+                cache.detachWindowSlot(from: b)
+            }
             block = b
         } else {
             return nil
         }
         references[Int(block)] = 1
+        if window != nil {
+            if cache.freeWindowSlots == 0, let idle = idleWindowSlots.popOldest() { cache.detachWindowSlot(from: idle) }
+            precondition(cache.attachWindowSlot(to: block), "a window slot was obtainable")
+            windowReferences[Int(block)] = 1
+        }
         return block
     }
 
-    /// Adds one reference to each of `blocks` (prefix hits), taking cached ones out of the LRU.
-    func retain(_ blocks: [Int32]) {
-        for b in blocks {
+    /// Adds one reference to each of `blocks` (prefix hits), taking cached ones out of the LRU, and a
+    /// window reference to those from index `windowFrom` on (their slots must be attached).
+    func retain(_ blocks: [Int32], windowFrom: Int) {
+        for (i, b) in blocks.enumerated() {
             if references[Int(b)] == 0 { unreferenced.remove(b) }
             references[Int(b)] += 1
+            guard window != nil, i >= windowFrom else { continue }
+            precondition(cache.windowSlot(of: b) != nil, "block \(b) has lost its window slot")
+            if idleWindowSlots.contains(b) { idleWindowSlots.remove(b) }
+            windowReferences[Int(b)] += 1
         }
     }
 
-    /// Drops one reference to each of `blocks`. Unreferenced blocks go to the LRU when cached
-    /// (a table's last blocks first, so a prefix's tail is evicted before its head), else to the pool.
-    func release(_ blocks: [Int32]) {
-        for b in blocks.reversed() {
+    /// Drops one reference to each of `blocks`, and the window reference of those from index
+    /// `windowFrom` on. Unreferenced blocks go to the LRU when cached (a table's last blocks first,
+    /// so a prefix's tail is evicted before its head), else to the pool.
+    func release(_ blocks: [Int32], windowFrom: Int) {
+        for (i, b) in blocks.enumerated().reversed() {
+            if window != nil, i >= windowFrom { leaveWindow(b) }
             references[Int(b)] -= 1
             precondition(references[Int(b)] >= 0, "block \(b) released twice")
             guard references[Int(b)] == 0 else { continue }
@@ -96,6 +139,26 @@ final class BlockManager {
             }
         }
     }
+
+    /// Drops one window reference to each of `blocks` (a sequence's query has moved past them).
+    func leaveWindow(_ blocks: ArraySlice<Int32>) {
+        for b in blocks { leaveWindow(b) }
+    }
+
+    private func leaveWindow(_ b: Int32) {
+        windowReferences[Int(b)] -= 1
+        precondition(windowReferences[Int(b)] >= 0, "block \(b) left its window twice")
+        guard windowReferences[Int(b)] == 0 else { return }
+        if keys[Int(b)] != nil {
+            idleWindowSlots.append(b)
+        } else {
+            cache.detachWindowSlot(from: b)
+        }
+    }
+
+    /// Whether the window slot of `b` is held only for the prefix cache (so taking it removes it
+    /// from the obtainable slots).
+    func isIdleWindowSlot(_ b: Int32) -> Bool { idleWindowSlots.contains(b) }
 
     /// Cached blocks holding the longest prefix of `tokens`, at most `limit` full blocks, with each
     /// block's key hash. Takes no references.
@@ -110,7 +173,16 @@ final class BlockManager {
             found.append((b, hash))
             parent = hash
         }
-        return found
+        guard window != nil else { return found }
+        // A sequence resuming after k blocks reads blocks windowStart(at: k * blockSize)..<k in the
+        // windowed layers: cut back to the longest k for which they all have their slots.
+        var lastWithout = -1
+        var intact = [true]
+        for (i, hit) in found.enumerated() {
+            if cache.windowSlot(of: hit.block) == nil { lastWithout = i }
+            intact.append(lastWithout < windowStart(at: (i + 1) * blockSize))
+        }
+        return Array(found.prefix(intact.lastIndex(of: true)!))
     }
 
     /// Whether `b` is cached and unreferenced (so taking it removes it from the obtainable blocks).

@@ -119,6 +119,7 @@ final class Engine: @unchecked Sendable {
             let rows = seq.promptLogprobs != nil ? n : first + n == seq.count ? 1 : 0
             seq.computed += n
             offerFullBlocks(of: seq)
+            slideWindow(of: seq)
             if seq.promptLogprobs != nil { scorePrompt(seq, positions: first..<seq.computed, logits: logits, firstRow: row) }
             if seq.computed >= seq.prompt.count { seq.promptDone = true }
             row += rows
@@ -145,12 +146,14 @@ final class Engine: @unchecked Sendable {
     // MARK: Admission
 
     /// Moves waiting sequences into the batch in order while there is room: a free running slot, and
-    /// blocks for all their known tokens beyond the prefix-cache hits, after what the running
-    /// sequences still need for theirs. The head of the queue is never skipped.
+    /// blocks (and window slots) for all their known tokens beyond the prefix-cache hits, after what
+    /// the running sequences still need for theirs. The head of the queue is never skipped.
     private func admit(now: ContinuousClock.Instant) {
         let bs = blocks.blockSize
         var obtainable = blocks.obtainableBlocks
             - running.reduce(0) { $0 + max(0, blocks.blocks(for: $1.count) - $1.blocks.count) }
+        var obtainableSlots = blocks.obtainableWindowSlots
+            - running.reduce(0) { $0 + windowSlotsOutstanding($1.count, heldBlocks: $1.blocks.count) }
         while running.count < limits.maxRunning, let seq = waiting.first {
             // Later choices of a request wait for the first to compute the prompt they share.
             if let leader = seq.leader {
@@ -162,12 +165,17 @@ final class Engine: @unchecked Sendable {
             let hits = blocks.lookup(seq.allTokens, limit: seq.promptLogprobs != nil ? 0 : (seq.count - 1) / bs)
             let idleHits = hits.count { blocks.isIdleCached($0.block) }
             let need = blocks.blocks(for: seq.count) - hits.count
-            guard need + idleHits <= obtainable else { break }
+            let windowStart = blocks.windowStart(at: hits.count * bs)
+            let slotNeed = windowSlotsOutstanding(seq.count, heldBlocks: hits.count)
+                + hits[windowStart...].count { blocks.isIdleWindowSlot($0.block) }
+            guard need + idleHits <= obtainable, slotNeed <= obtainableSlots else { break }
             obtainable -= need + idleHits
+            obtainableSlots -= slotNeed
             waiting.removeFirst()
-            blocks.retain(hits.map(\.block))
+            blocks.retain(hits.map(\.block), windowFrom: windowStart)
             seq.blocks = hits.map(\.block)
             seq.computed = hits.count * bs
+            seq.windowStart = windowStart
             seq.hashedBlocks = hits.count
             seq.chainHash = hits.last?.hash ?? BlockManager.root
             running.insert(seq, at: running.firstIndex { $0.id.rawValue > seq.id.rawValue } ?? running.count)
@@ -178,6 +186,13 @@ final class Engine: @unchecked Sendable {
                 observer?(.admitted(queueSeconds: (now - seq.submitted).seconds))
             }
         }
+    }
+
+    /// Window slots a sequence holding `heldBlocks` blocks still has to take for the window of its
+    /// last known token (of `count`): one per block of that window beyond those it holds.
+    private func windowSlotsOutstanding(_ count: Int, heldBlocks: Int) -> Int {
+        guard blocks.window != nil else { return 0 }
+        return max(0, blocks.blocks(for: count) - max(heldBlocks, blocks.windowStart(at: count - 1)))
     }
 
     // MARK: Batch planning
@@ -240,7 +255,7 @@ final class Engine: @unchecked Sendable {
     /// Frees a running sequence's blocks and queues it first in line; it recomputes its prompt and
     /// generated tokens when readmitted, with its sampler state intact.
     private func preempt(_ seq: GenerationSequence) {
-        blocks.release(seq.blocks)
+        blocks.release(seq.blocks, windowFrom: seq.windowStart)
         seq.resetCache()
         running.removeAll { $0 === seq }
         waiting.insert(seq, at: 0)
@@ -262,6 +277,14 @@ final class Engine: @unchecked Sendable {
                 seq.caching = false
             }
         }
+    }
+
+    /// Gives up the window references to blocks the sequence's next query no longer reads.
+    private func slideWindow(of seq: GenerationSequence) {
+        let start = blocks.windowStart(at: seq.computed)
+        guard start > seq.windowStart else { return }
+        blocks.leaveWindow(seq.blocks[seq.windowStart..<start])
+        seq.windowStart = start
     }
 
     // MARK: Output
@@ -336,7 +359,7 @@ final class Engine: @unchecked Sendable {
     /// Takes `seq` out of the engine, frees its blocks and sends `.finished`.
     private func finish(_ seq: GenerationSequence, _ reason: FinishReason, message: String? = nil, now: ContinuousClock.Instant) {
         seq.promptDone = true
-        blocks.release(seq.blocks)
+        blocks.release(seq.blocks, windowFrom: seq.windowStart)
         seq.resetCache()
         running.removeAll { $0 === seq }
         waiting.removeAll { $0 === seq }

@@ -33,6 +33,8 @@ final class GenerationSequence {
 
     var blocks: [Int32] = []
     var computed = 0
+    /// Index of the first block the sequence holds a window reference to (see `BlockManager`).
+    var windowStart = 0
     /// Leading blocks already offered to the prefix cache, and the key of the last of them.
     var hashedBlocks = 0
     var chainHash = BlockManager.root
@@ -81,6 +83,7 @@ final class GenerationSequence {
         if promptLogprobs != nil { promptEntries = [] }
         blocks = []
         computed = 0
+        windowStart = 0
         hashedBlocks = 0
         chainHash = BlockManager.root
         caching = true
