@@ -100,3 +100,56 @@ import Testing
         #expect(logits == contiguous)
     }
 }
+
+@Suite struct PagedKVCacheWindowTests {
+    /// Two of three layers windowed: blocks cost the third layer's bytes, slots the other two's.
+    @Test func windowedLayersLiveInTheirOwnPool() {
+        let cache = PagedKVCache(layers: 3, kvDim: 8, blockSize: 4, blockCount: 6, window: 5, windowedLayers: [0, 2], windowSlots: 2)
+        #expect(cache.window == 5)
+        #expect(cache.windowSlotCount == 2)
+        #expect(cache.bytesPerBlock == PagedKVCache.bytesPerBlock(layers: 1, kvDim: 8, blockSize: 4))
+        #expect(cache.bytesPerWindowSlot == PagedKVCache.bytesPerBlock(layers: 2, kvDim: 8, blockSize: 4))
+        let blocks = (0..<3).compactMap { _ in cache.allocate() }
+        #expect(blocks.allSatisfy { cache.windowSlot(of: $0) == nil })
+        #expect(cache.attachWindowSlot(to: blocks[0]))
+        #expect(cache.attachWindowSlot(to: blocks[1]))
+        #expect(!cache.attachWindowSlot(to: blocks[2]))
+        #expect(cache.freeWindowSlots == 0)
+        #expect(Set([cache.windowSlot(of: blocks[0]), cache.windowSlot(of: blocks[1])]) == [0, 1])
+        // A block detached from its slot keeps its place in the other layers; the slot serves another.
+        let slot = cache.windowSlot(of: blocks[0])
+        cache.detachWindowSlot(from: blocks[0])
+        #expect(cache.windowSlot(of: blocks[0]) == nil)
+        #expect(cache.attachWindowSlot(to: blocks[2]))
+        #expect(cache.windowSlot(of: blocks[2]) == slot)
+        // Releasing a block returns its slot too.
+        cache.release([blocks[1], blocks[2]])
+        #expect(cache.freeWindowSlots == 2)
+        #expect(cache.freeBlocks == 5)
+        #expect(cache.windowSlot(of: blocks[1]) == nil)
+    }
+
+    /// Without windowed layers there are no slots, and a block costs every layer.
+    @Test func withoutAWindowEveryLayerIsPerBlock() {
+        let cache = PagedKVCache(layers: 3, kvDim: 8, blockSize: 4, blockCount: 6)
+        #expect(cache.window == nil)
+        #expect(cache.windowSlotCount == 0)
+        #expect(cache.bytesPerWindowSlot == 0)
+        #expect(cache.bytesPerBlock == PagedKVCache.bytesPerBlock(layers: 3, kvDim: 8, blockSize: 4))
+    }
+
+    /// A lone sequence gives every block it takes a slot, and takes nothing when slots run short.
+    @Test func aSequenceTakesASlotPerBlock() {
+        let cache = PagedKVCache(layers: 2, kvDim: 4, blockSize: 4, blockCount: 6, window: 8, windowedLayers: [1], windowSlots: 3)
+        let s = PagedSequence(cache: cache)
+        #expect(s.reserve(9))
+        #expect(s.blocks.allSatisfy { cache.windowSlot(of: $0) != nil })
+        #expect(cache.freeWindowSlots == 0)
+        #expect(!s.reserve(13))
+        #expect(s.blocks.count == 3)
+        #expect(cache.freeBlocks == 3)
+        s.reset()
+        #expect(cache.freeWindowSlots == 3)
+        #expect(cache.freeBlocks == 6)
+    }
+}

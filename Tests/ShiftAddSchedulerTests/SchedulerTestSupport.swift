@@ -45,12 +45,16 @@ enum TinySchedulerModel {
     /// A scripted model on the byte-level vocabulary that answers any `promptLength`-token prompt
     /// with `answer`, cycling, and the byte-level tokenizer (optionally with another EOS token).
     static func scripted(answer: [Int], promptLength: Int, eos: Int? = nil) throws -> (any BatchedModel, Tokenizer) {
-        let bundle = try byteLevel.get()
-        var spec = try #require(bundle.manifest.tokenizer)
-        if let eos { spec.eosTokenId = eos }
-        let model = ScriptedModel.answering(answer, promptLength: promptLength, vocabularySize: bundle.manifest.config.vocabSize,
+        let model = ScriptedModel.answering(answer, promptLength: promptLength, vocabularySize: try byteLevel.get().manifest.config.vocabSize,
                                             contextLength: contextLength)
-        return (model, try Tokenizer(spec: spec))
+        return (model, try byteLevelTokenizer(eos: eos))
+    }
+
+    /// The byte-level test vocabulary's tokenizer, optionally with another EOS token.
+    static func byteLevelTokenizer(eos: Int? = nil) throws -> Tokenizer {
+        var spec = try #require(try byteLevel.get().manifest.tokenizer)
+        if let eos { spec.eosTokenId = eos }
+        return try Tokenizer(spec: spec)
     }
 
     static func scheduler(_ configure: (inout SchedulerConfiguration) -> Void = { _ in }, maxBatchTokens: Int = 512,
