@@ -12,9 +12,10 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var maxRunning = 64
     /// Requests waiting for the batch; more are rejected as overloaded.
     public var maxQueued = 256
-    /// KV cache pool size. nil = enough blocks for `maxRunning` full contexts, but at most a quarter
-    /// of memory (`MemoryLimit.current`: physical, or a lower cgroup limit) or 1 GiB, and never less
-    /// than one full context.
+    /// KV cache pool size (blocks, and window slots for sliding-window layers; see Docs/scheduler.md).
+    /// nil = enough for `maxRunning` full contexts, but at most a quarter of memory
+    /// (`MemoryLimit.current`: physical, or a lower cgroup limit) or 1 GiB, and never less than one
+    /// full context.
     public var kvCacheBytes: Int? = nil
     /// Positions per KV block (and per prefix-cache entry).
     public var blockSize = 16
