@@ -108,7 +108,7 @@ import Testing
     }
 
     /// Sliding layers never read the cache blocks wholly before their window: with those blocks
-    /// overwritten by NaN (in the sliding layers only), the next decoded tokens get the same bits.
+    /// overwritten by NaN (in the sliding layers' window slots), the next decoded tokens get the same bits.
     @Test func slidingLayersNeverReadBlocksBeforeTheWindow() throws {
         let kernels = try QuantizedModel(bundle: try Self.bundle(), threads: 2)
         let c = kernels.config
@@ -127,7 +127,7 @@ import Testing
                     let dropped = (sequence.count + 1 - c.gemma3!.slidingWindow) / blockSize
                     for l in 0..<c.layerCount where c.attentionWindow(layer: l) != nil {
                         for b in sequence.blocks.prefix(dropped) {
-                            let at = Int(b) * blockSize * c.kvDim
+                            let at = Int(cache.windowSlot(of: b)!) * blockSize * c.kvDim
                             (cache.keys[l] + at).update(repeating: 0x7E00, count: blockSize * c.kvDim)
                             (cache.values[l] + at).update(repeating: 0x7E00, count: blockSize * c.kvDim)
                         }

@@ -1,4 +1,4 @@
-import ShiftAddEngine
+@testable import ShiftAddEngine
 import ShiftAddTestSupport
 import Testing
 
@@ -151,5 +151,54 @@ import Testing
         s.reset()
         #expect(cache.freeWindowSlots == 3)
         #expect(cache.freeBlocks == 6)
+    }
+}
+
+@Suite struct PagedKVCacheWindowEngineTests {
+    /// A tiny Gemma 3 (window 8; six of its seven layers windowed) decoding 30 tokens one at a time
+    /// on blocks of 4 and only 3 window slots, each block losing its slot as soon as the window has
+    /// left it, gives the same logits bit for bit as one prefill with a slot for every block: the
+    /// windowed layers store and read through the slots, the global layer through the blocks.
+    @Test func windowedLayersReadThroughTheirSlots() throws {
+        let bundle = try TinyQuantizedBundle.make(from: GGUFBuilder.tinyGemma3(dim: 64, hidden: 128, heads: 4, kvHeads: 2,
+                                                                               headDim: 16, window: 8, vocab: 40), bits: 3)
+        let model = try QuantizedModel(bundle: bundle, threads: 1)
+        #expect(model.attentionWindow == 8)
+        let vocab = model.config.vocabSize
+        let tokens = tinyTokens(30, seed: 21, vocab: 40)
+        let everyBlock = PagedSequence(cache: model.makeCache(blocks: 8, blockSize: 4))
+        #expect(everyBlock.reserve(30))
+        let prefill = model.forward([(tokens, everyBlock)], allLogits: true)
+
+        let cache = model.makeCache(blocks: 8, windowSlots: 3, blockSize: 4)
+        var table: [Int32] = []
+        var decoded: [Float] = []
+        for (p, token) in tokens.enumerated() {
+            if p % 4 == 0 {
+                table.append(cache.allocate()!)
+                #expect(cache.attachWindowSlot(to: table.last!))
+            }
+            decoded += model.forward([ForwardEntry(tokens: [token], blocks: table, start: p, logits: .last)], cache: cache)
+            // The next query, at p + 1, reads positions p + 2 - 8 ... p + 1.
+            for (i, b) in table.enumerated() where (i + 1) * 4 <= p + 2 - 8 && cache.windowSlot(of: b) != nil {
+                cache.detachWindowSlot(from: b)
+            }
+        }
+        #expect(cache.freeWindowSlots == 0)
+        #expect(decoded.count == 30 * vocab)
+        #expect(decoded == prefill)
+        // The last position's keys sit at its block's slot in a windowed layer, at its block in the
+        // global one, as in the cache with a slot per block.
+        let full = everyBlock.cache
+        #expect(cache.windowed == [true, true, true, true, true, false, true])
+        for l in [0, 5] {
+            let at = cache.windowed[l] ? cache.windowOffset(table: table, position: 29) : cache.offset(table: table, position: 29)
+            let want = full.windowed[l] ? full.windowOffset(table: everyBlock.blocks, position: 29)
+                : full.offset(table: everyBlock.blocks, position: 29)
+            let kvDim = model.config.kvDim
+            let got = Array(UnsafeBufferPointer(start: cache.keys[l] + at, count: kvDim))
+            #expect(got == Array(UnsafeBufferPointer(start: full.keys[l] + want, count: kvDim)))
+            #expect(got.contains { $0 != 0 })
+        }
     }
 }

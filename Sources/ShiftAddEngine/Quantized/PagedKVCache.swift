@@ -123,6 +123,14 @@ public final class PagedKVCache {
     func offset(table: [Int32], position: Int) -> Int {
         (Int(table[position / blockSize]) * blockSize + position % blockSize) * kvDim
     }
+
+    /// Where position `position` of a sequence with `table` lives in a windowed layer's storage,
+    /// in elements; its block must hold a window slot.
+    func windowOffset(table: [Int32], position: Int) -> Int {
+        let s = slotOfBlock[Int(table[position / blockSize])]
+        precondition(s >= 0, "position \(position) is outside the window storage")
+        return (Int(s) * blockSize + position % blockSize) * kvDim
+    }
 }
 
 /// One sequence's view of the paged cache: its block table and how many positions are filled.

@@ -51,6 +51,7 @@ extension QuantizedModel {
         precondition(n > 0 && n <= maxBatchTokens, "batch of \(n) tokens (limit \(maxBatchTokens))")
         var positions: [Int] = []
         var slots: [Int] = []
+        var windowSlots: [Int] = []
         positions.reserveCapacity(n)
         slots.reserveCapacity(n)
         for e in entries {
@@ -60,13 +61,20 @@ extension QuantizedModel {
             for p in e.start..<(e.start + e.tokens.count) {
                 positions.append(p)
                 slots.append(cache.offset(table: e.blocks, position: p))
+                if cache.window != nil { windowSlots.append(cache.windowOffset(table: e.blocks, position: p)) }
             }
         }
         let b = buffers
         b.reserve(tokens: n)
         embed(entries.flatMap(\.tokens), into: b.x)
-        let pass = BlockPass(positions: positions, slots: slots, cache: cache, profile: profile,
-                             attentionTables: AttentionTables(entries.map { ($0.blocks, $0.tokens.count) }, positions: positions))
+        // The windowed layers read their blocks through the window slots (-1 for blocks the window has
+        // left, which attention never reads).
+        let windowTables = cache.window.map { _ in
+            AttentionTables(entries.map { ($0.blocks.map { cache.windowSlot(of: $0) ?? -1 }, $0.tokens.count) }, positions: positions)
+        }
+        let pass = BlockPass(positions: positions, slots: slots, windowSlots: windowSlots, cache: cache, profile: profile,
+                             attentionTables: AttentionTables(entries.map { ($0.blocks, $0.tokens.count) }, positions: positions),
+                             windowTables: windowTables)
         for l in 0..<c.layerCount {
             switch c.family {
             case .llama: runLlamaBlock(l, pass)
@@ -141,6 +149,9 @@ extension QuantizedModel {
         let half = c.headDim / 2
         let interleaved: Int32 = c.ropeStyle == .interleaved ? 1 : 0
         let keys = pass.cache.keys[l], values = pass.cache.values[l]
+        let windowed = pass.cache.windowed[l]
+        let slots = windowed ? pass.windowSlots : pass.slots
+        let tables = windowed ? pass.windowTables! : pass.attentionTables
         let rotary = layerRotary[l]
         rotary.cosines.withUnsafeBufferPointer { cs in
             rotary.sines.withUnsafeBufferPointer { sn in
@@ -148,14 +159,14 @@ extension QuantizedModel {
                     let angle = pass.positions[t] * half
                     sa_rope(b.q + t * c.qDim, Int32(c.headCount), Int32(c.headDim), cs.baseAddress! + angle, sn.baseAddress! + angle, interleaved)
                     sa_rope(b.k + t * c.kvDim, Int32(c.kvHeadCount), Int32(c.headDim), cs.baseAddress! + angle, sn.baseAddress! + angle, interleaved)
-                    sa_kv_store_half(keys + pass.slots[t], b.k + t * c.kvDim, c.kvDim)
-                    sa_kv_store_half(values + pass.slots[t], b.v + t * c.kvDim, c.kvDim)
+                    sa_kv_store_half(keys + slots[t], b.k + t * c.kvDim, c.kvDim)
+                    sa_kv_store_half(values + slots[t], b.v + t * c.kvDim, c.kvDim)
                 }
             }
         }
         let status = sa_attention_paged_batch(b.q, b.attention, Int32(pass.tokens), Int32(c.headCount), Int32(c.kvHeadCount),
-                                              Int32(c.headDim), keys, values, Int32(SA_KV_F16.rawValue), pass.attentionTables.pointers,
-                                              pass.attentionTables.counts, Int32(c.attentionWindow(layer: l) ?? 0),
+                                              Int32(c.headDim), keys, values, Int32(SA_KV_F16.rawValue), tables.pointers,
+                                              tables.counts, Int32(c.attentionWindow(layer: l) ?? 0),
                                               Int32(pass.cache.blockSize), c.attentionScale, pool, -1)
         precondition(status == 0, "attention")
         pass.profile?.add(.attention, seconds: EngineProfile.now() - started)
@@ -204,13 +215,18 @@ extension QuantizedModel {
 }
 
 /// What every block of one forward pass shares: where the batch's tokens sit and where their keys
-/// and values go (`slots[t]`, an offset into each layer's cache pools).
+/// and values go (`slots[t]`, an offset into each whole-context layer's cache pools, `windowSlots[t]`
+/// into each sliding-window layer's), and the block tables attention reads each kind through.
 struct BlockPass {
     let positions: [Int]
     let slots: [Int]
+    /// Empty without sliding-window layers.
+    let windowSlots: [Int]
     let cache: PagedKVCache
     let profile: EngineProfile?
     let attentionTables: AttentionTables
+    /// The tables of window slots; nil without sliding-window layers.
+    let windowTables: AttentionTables?
 
     var tokens: Int { positions.count }
 }
