@@ -153,7 +153,8 @@ public final class Scheduler: Sendable {
             let s = m.snapshot
             return SchedulerStats(queued: m.engineQueued + m.incoming.count, running: s.running, kvBlocksTotal: s.kvBlocksTotal,
                                   kvBlocksUsed: s.kvBlocksUsed, kvBlocksCached: s.kvBlocksCached, kvBlocksFree: s.kvBlocksFree,
-                                  preemptions: s.preemptions, rejections: m.rejections, steps: s.steps)
+                                  kvWindowSlotsTotal: s.kvWindowSlotsTotal, kvWindowSlotsUsed: s.kvWindowSlotsUsed,
+                                  kvWindowSlotsFree: s.kvWindowSlotsFree, preemptions: s.preemptions, rejections: m.rejections, steps: s.steps)
         }
     }
 

@@ -48,6 +48,7 @@ import Testing
         #expect(model.peakWindowSlots == 4)
         let idle = s.waitForStats { $0.running == 0 }
         #expect(idle.kvBlocksFree == idle.kvBlocksTotal)
+        #expect(idle.kvWindowSlotsTotal > 0 && idle.kvWindowSlotsFree == idle.kvWindowSlotsTotal && idle.kvWindowSlotsUsed == 0)
     }
 
     /// The same without a window: no slots at all, blocks as before.
@@ -64,6 +65,7 @@ import Testing
         // Without a window the script still reads only the last 20 tokens: the same output.
         #expect(try s.run(Self.request(prompt, maxTokens: 100)).tokens == Self.expected(prompt, count: 100))
         #expect(model.peakWindowSlots == 0)
+        #expect(s.stats().kvWindowSlotsTotal == 0)
     }
 
     /// With 4 slots (one window), a 100-token prompt is prefilled 4 blocks at a time, each step's

@@ -61,6 +61,7 @@ private func samples(_ text: String) -> [String: String] {
         #expect(s["vllm:num_requests_waiting"] == "2")
         #expect(s["vllm:num_requests_running"] == "3")
         #expect(s["vllm:kv_cache_usage_perc"] == "0.4")
+        #expect(s["shiftadd_kv_window_slots_total"] == "0")
         // Buckets are cumulative and end with +Inf = count.
         #expect(s[#"shiftadd_inter_token_latency_seconds_bucket{le="0.15"}"#] == "0")
         #expect(s[#"shiftadd_inter_token_latency_seconds_bucket{le="0.25"}"#] == "1")
@@ -115,5 +116,18 @@ private func samples(_ text: String) -> [String: String] {
         #expect(declared["shiftadd_request_generation_tokens"] == "histogram")
         #expect(declared["shiftadd_queue_length"] == "gauge")
         #expect(declared["shiftadd_requests_total"] == "counter")
+    }
+
+    /// With sliding-window layers, the fuller of the two pools is the cache's usage.
+    @Test func windowSlotsCountInTheUsage() {
+        let stats = SchedulerStats(queued: 0, running: 4, kvBlocksTotal: 100, kvBlocksUsed: 40, kvBlocksCached: 10, kvBlocksFree: 50,
+                                   kvWindowSlotsTotal: 20, kvWindowSlotsUsed: 15, kvWindowSlotsFree: 3,
+                                   preemptions: 0, rejections: 0, steps: 1)
+        let s = samples(Metrics().render(scheduler: stats, http: nil, modelName: "m"))
+        #expect(s["shiftadd_kv_window_slots_total"] == "20")
+        #expect(s["shiftadd_kv_window_slots_used"] == "15")
+        #expect(s["shiftadd_kv_window_slots_free"] == "3")
+        #expect(s["shiftadd_kv_cache_usage_ratio"] == "0.75")
+        #expect(s["vllm:kv_cache_usage_perc"] == "0.75")
     }
 }

@@ -71,6 +71,9 @@ final class BlockManager {
     /// Blocks an allocation can still obtain, by taking a free one or evicting a cached one.
     var obtainableBlocks: Int { freeBlocks + cachedBlocks }
 
+    /// Window slots sequences hold (neither free nor idle).
+    var usedWindowSlots: Int { cache.windowSlotCount - obtainableWindowSlots }
+
     /// Window slots an allocation can still obtain: free ones and idle cached ones.
     var obtainableWindowSlots: Int { cache.freeWindowSlots + idleWindowSlots.count }
 

@@ -376,7 +376,8 @@ final class Engine: @unchecked Sendable {
     private func publish() {
         let stats = SchedulerStats(
             queued: waiting.count, running: running.count, kvBlocksTotal: blocks.totalBlocks, kvBlocksUsed: blocks.usedBlocks,
-            kvBlocksCached: blocks.cachedBlocks, kvBlocksFree: blocks.freeBlocks, preemptions: preemptions, rejections: 0,
+            kvBlocksCached: blocks.cachedBlocks, kvBlocksFree: blocks.freeBlocks, kvWindowSlotsTotal: blocks.cache.windowSlotCount,
+            kvWindowSlotsUsed: blocks.usedWindowSlots, kvWindowSlotsFree: blocks.cache.freeWindowSlots, preemptions: preemptions, rejections: 0,
             steps: steps)
         mailbox.withLock {
             $0.engineQueued = stats.queued

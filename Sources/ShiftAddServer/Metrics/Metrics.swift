@@ -105,13 +105,17 @@ public final class Metrics: Sendable {
         p.gauge("shiftadd_kv_blocks_cached", "Unreferenced KV cache blocks kept for the prefix cache.",
                 Double(scheduler.kvBlocksCached))
         p.gauge("shiftadd_kv_blocks_free", "KV cache blocks in no use.", Double(scheduler.kvBlocksFree))
-        let usage = scheduler.kvBlocksTotal > 0 ? Double(scheduler.kvBlocksUsed) / Double(scheduler.kvBlocksTotal) : 0
-        p.gauge("shiftadd_kv_cache_usage_ratio", "Fraction of KV cache blocks held by sequences (0 to 1).", usage)
+        p.gauge("shiftadd_kv_window_slots_total", "Window slots of the sliding-window layers (0 without such layers).",
+                Double(scheduler.kvWindowSlotsTotal))
+        p.gauge("shiftadd_kv_window_slots_used", "Window slots sequences still read.", Double(scheduler.kvWindowSlotsUsed))
+        p.gauge("shiftadd_kv_window_slots_free", "Window slots in no use.", Double(scheduler.kvWindowSlotsFree))
+        let usage = scheduler.kvCacheUsage
+        p.gauge("shiftadd_kv_cache_usage_ratio", "Fraction of the KV cache held by sequences, 0 to 1: the fuller of blocks and window slots.", usage)
         // The names vLLM exports, which gateways' endpoint pickers read by default.
         p.gauge("vllm:num_requests_waiting", "Generations waiting to join the batch (as shiftadd_queue_length).",
                 Double(scheduler.queued))
         p.gauge("vllm:num_requests_running", "Sequences in the batch (as shiftadd_running).", Double(scheduler.running))
-        p.gauge("vllm:kv_cache_usage_perc", "Fraction of KV cache blocks held by sequences, 0 to 1 (as shiftadd_kv_cache_usage_ratio).",
+        p.gauge("vllm:kv_cache_usage_perc", "Fraction of the KV cache held by sequences, 0 to 1 (as shiftadd_kv_cache_usage_ratio).",
                 usage)
         if let http {
             p.gauge("shiftadd_http_connections_open", "Open client connections.", Double(http.openConnections))
