@@ -1,14 +1,15 @@
 import Foundation
+import ShiftAddEngine
 import ShiftAddModel
 
 /// Gemma 3's equations written out directly in Double precision, to check the engine: no BLAS,
 /// no cache, one position at a time (see `Gemma3` for the recipe and where it comes from).
 struct NaiveGemma3 {
     let c: ModelConfig
-    let model: ModelDescription
+    let model: any WeightProvider
     let base: NaiveTransformer
 
-    init(c: ModelConfig, model: ModelDescription) {
+    init(c: ModelConfig, model: any WeightProvider) {
         self.c = c
         self.model = model
         base = NaiveTransformer(c: c, model: model)

@@ -1,13 +1,18 @@
 import Foundation
+import ShiftAddEngine
 import ShiftAddModel
 
 /// A direct, unoptimised Double-precision transformer written from the equations, used to check
 /// the engine: no BLAS, no cache, one token position at a time.
 struct NaiveTransformer {
     let c: ModelConfig
-    let model: ModelDescription
+    /// A checkpoint, or a bundle's dequantized weights (`BundleWeights`).
+    let model: any WeightProvider
 
-    func w(_ name: String) -> [Double] { (try! model.tensor(name)).floats().map(Double.init) }
+    func w(_ name: String) -> [Double] {
+        let shape = c.family.tensorTable(c).first { $0.name == name }!.shape
+        return try! model.floats(name, shape: shape).map(Double.init)
+    }
 
     func matvec(_ m: [Double], _ x: [Double], rows: Int) -> [Double] {
         let cols = x.count
