@@ -130,7 +130,8 @@ do {
     try writer.write(to: output)
     if let d = converter.distillation {
         print(String(format: "distillation: mean KL on the first batch %.4f before, %.4f trained, %.4f with rounded scales",
-                     d.before, d.trained, d.rounded))
+                     d.before, d.trained, d.rounded)
+              + (d.kept ? "" : "; no gain, so the layer-wise scales are kept"))
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
     print(String(format: "wrote %@ (%d bytes) in %.0f s, peak RSS %.0f MB", output, size, Date().timeIntervalSince(start),

@@ -1,6 +1,7 @@
 import Foundation
 import ShiftAddBundle
 import ShiftAddConvert
+import ShiftAddEngine
 import ShiftAddModel
 import ShiftAddTestSupport
 import Testing
@@ -47,5 +48,30 @@ import Testing
         let first = try TinyConversion.convert(source, Self.options()).0.serialized()
         #expect(first == (try TinyConversion.convert(source, Self.options()).0.serialized()))
         #expect(first != (try TinyConversion.convert(source, TinyConversion.options(bits: .uniform(2))).0.serialized()))
+    }
+
+    /// A rate far too high makes the first batch's KL worse: the layer-wise scales are kept, so the
+    /// projections are those of a conversion without distillation.
+    @Test func aDistillationWithoutGainKeepsTheLayerWiseScales() throws {
+        let source = try TinyConversion.source()
+        var o = Self.options()
+        o.distillRate = 1
+        let converter = try Converter(source: source, options: o)
+        let distilled = try converter.convert { _ in }
+        let report = try #require(converter.distillation)
+        #expect(!report.kept && report.rounded >= report.before, "\(report)")
+        var plain = Self.options()
+        plain.distillSteps = 0
+        let path = temporaryPath("distilled.sabundle"), plainPath = temporaryPath("plain.sabundle")
+        try distilled.write(to: path)
+        try TinyConversion.convert(source, plain).0.write(to: plainPath)
+        let (a, b) = (BundleWeights(bundle: try WeightBundle(path: path)), BundleWeights(bundle: try WeightBundle(path: plainPath)))
+        let c = source.config
+        for l in 0..<c.layerCount {
+            for p in TensorName.Projection.allCases {
+                let name = TensorName.weight(p, layer: l), shape = ModelDescription.projectionShape(p, config: c)
+                #expect(try a.floats(name, shape: shape) == b.floats(name, shape: shape), "\(name)")
+            }
+        }
     }
 }

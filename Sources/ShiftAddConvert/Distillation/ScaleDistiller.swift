@@ -40,6 +40,9 @@ public struct ScaleDistiller {
         public internal(set) var trained: Double
         public internal(set) var rounded: Double
         public internal(set) var steps: [Double]
+        /// Whether the distilled scales were kept: not when their rounded KL on the first batch,
+        /// which training has seen, is no lower than the layer-wise scales'.
+        public var kept: Bool { rounded < before }
     }
 
     let settings: Settings
@@ -49,7 +52,9 @@ public struct ScaleDistiller {
 
     /// Tunes the scales of `projections` in `student` (whose weights are their dequantized forms)
     /// against `teacher` on `sequences`, and returns the projections with rounded scales, the
-    /// student's weights set to them. `progress` gets each step's mean KL.
+    /// student's weights set to them; or, when that did not lower the KL on the first batch (see
+    /// `Report.kept`), `projections` as they came, the student's weights back to them.
+    /// `progress` gets each step's mean KL.
     func distil(_ projections: [QuantizedProjection], student: ReferenceModel, teacher: ReferenceModel,
                 sequences: [[Int]], progress: (Int, Double) -> Void) throws -> (projections: [QuantizedProjection], report: Report) {
         var scales = projections.enumerated().map { i, q -> Scales in
@@ -109,6 +114,10 @@ public struct ScaleDistiller {
                                        scales: try EncodedScales(encoding: rounded, terms: apotTerms))
         }
         report.rounded = probeLoss()
+        guard report.kept else {
+            for q in projections { try deploy(q.linear, alpha: q.linear.alpha, beta: q.linear.beta, into: student, q) }
+            return (projections, report)
+        }
         return (result, report)
     }
 
