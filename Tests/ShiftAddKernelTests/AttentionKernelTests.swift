@@ -163,17 +163,7 @@ struct AttentionData {
     @Test(arguments: cases)
     func everyPathMatchesTheExactAttentionWithTheSameBits(shape: AttentionCase) throws {
         let data = AttentionData(shape, seed: UInt64(shape.headDim * 31 + shape.heads))
-        let exact = data.reference()
-        let scalar = try data.run(isa: KernelISA.scalar.value)
-        let d = shape.headDim
-        for t in 0..<shape.tokens {
-            for h in 0..<shape.heads {
-                let bound = data.bound(token: t, head: h)
-                let base = (t * shape.heads + h) * d
-                let worst = (0..<d).map { abs(Double(scalar[base + $0]) - exact[base + $0]) }.max()!
-                #expect(worst <= bound, "token \(t) head \(h): error \(worst), bound \(bound)")
-            }
-        }
+        let scalar = try Self.scalarWithinBound(data, shape)
         for isa in KernelISA.all where runsHere(isa) {
             #expect(bitPatterns(try data.run(isa: isa.value)) == bitPatterns(scalar), "\(isa.testDescription)")
             #expect(bitPatterns(try data.run(isa: isa.value, half: false)) == bitPatterns(scalar), "\(isa.testDescription), fp32 pool")
@@ -192,6 +182,18 @@ struct AttentionData {
     ])
     func slidingWindowSeesOnlyItsLastPositions(shape: AttentionCase) throws {
         let data = AttentionData(shape, seed: UInt64(shape.headDim * 17 + shape.window))
+        let scalar = try Self.scalarWithinBound(data, shape)
+        for isa in KernelISA.all where runsHere(isa) {
+            for threads in [0, 2, 3] {
+                #expect(bitPatterns(try data.run(isa: isa.value, threads: threads)) == bitPatterns(scalar),
+                        "\(isa.testDescription), \(threads) threads")
+            }
+            #expect(bitPatterns(try data.run(isa: isa.value, half: false)) == bitPatterns(scalar), "\(isa.testDescription), fp32 pool")
+        }
+    }
+
+    /// The scalar path's output, checked within the rounding bound of the exact attention.
+    static func scalarWithinBound(_ data: AttentionData, _ shape: AttentionCase) throws -> [Float] {
         let exact = data.reference()
         let scalar = try data.run(isa: KernelISA.scalar.value)
         let d = shape.headDim
@@ -203,13 +205,7 @@ struct AttentionData {
                 #expect(worst <= bound, "token \(t) head \(h): error \(worst), bound \(bound)")
             }
         }
-        for isa in KernelISA.all where runsHere(isa) {
-            for threads in [0, 2, 3] {
-                #expect(bitPatterns(try data.run(isa: isa.value, threads: threads)) == bitPatterns(scalar),
-                        "\(isa.testDescription), \(threads) threads")
-            }
-            #expect(bitPatterns(try data.run(isa: isa.value, half: false)) == bitPatterns(scalar), "\(isa.testDescription), fp32 pool")
-        }
+        return scalar
     }
 
     /// Values beyond the fp16 range saturate at ±65504 instead of becoming infinite; the rest round
