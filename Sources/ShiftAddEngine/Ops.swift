@@ -45,12 +45,16 @@ enum Ops {
 
     /// gate ← gelu(gate) · up, for `count` values, with GELU's tanh form (Gemma's MLP).
     static func geluGated(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-        let k: Float = (2 / Float.pi).squareRoot()
         for i in 0..<count {
             let g = gate[i]
-            gate[i] = 0.5 * g * (1 + Foundation.tanh(k * (g + 0.044715 * g * g * g))) * up[i]
+            gate[i] = 0.5 * g * (1 + geluTanh(g)) * up[i]
         }
     }
+
+    /// GELU's tanh form is 0.5·g·(1 + tanh(u)) with u = geluScale·(g + geluCubic·g³); this is tanh(u).
+    static func geluTanh(_ g: Float) -> Float { Foundation.tanh(geluScale * (g + geluCubic * g * g * g)) }
+    static let geluScale: Float = (2 / Float.pi).squareRoot()
+    static let geluCubic: Float = 0.044715
 
     /// In-place softmax of `count` values; returns nothing, leaves probabilities.
     static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
@@ -78,9 +82,12 @@ struct RotaryTable: Sendable {
     init(headDim: Int, theta: Float, style: RopeStyleKind) {
         self.headDim = headDim
         self.style = style
-        inverseFrequencies = (0..<headDim / 2).map { i in
-            Float(1 / pow(Double(theta), Double(2 * i) / Double(headDim)))
-        }
+        inverseFrequencies = Self.inverseFrequencies(headDim: headDim, theta: theta)
+    }
+
+    /// θ^(−2i/headDim) for each pair i of a head: the angle per position of its rotation.
+    static func inverseFrequencies(headDim: Int, theta: Float) -> [Float] {
+        (0..<headDim / 2).map { i in Float(1 / pow(Double(theta), Double(2 * i) / Double(headDim))) }
     }
 
     /// Rotates `heads` consecutive heads of one token at `position` (back, when `inverse`: the

@@ -37,6 +37,14 @@ import Testing
                 if g.indices.max(by: { g[$0] < g[$1] }) == w.indices.max(by: { w[$0] < w[$1] }) { agree += 1 }
             }
         }
+
+        /// The bounds of the kernels against a reference on the same weights (see below), over
+        /// `positions` positions.
+        func expectWithinBounds(positions: Int, _ name: String = "") {
+            #expect(worst <= 0.03 * largest, "\(name) max |Δ| \(worst), max |logit| \(largest)")
+            #expect(rms <= 0.03 * spread, "\(name) RMS Δ \(rms), RMS logit \(spread)")
+            #expect(agree * 10 >= positions * 9, "\(name) argmax agrees at \(agree) of \(positions)")
+        }
     }
 
     /// As for LLaMA (`QuantizedModelTests.kernelsMatchTheDequantizedReference`), the kernels differ
@@ -55,11 +63,8 @@ import Testing
         let vocab = kernels.config.vocabSize
         let prefill = quantizedLogits(kernels, Self.tokens)
         let decoded = quantizedLogits(kernels, Self.tokens, chunks: [Int](repeating: 1, count: Self.tokens.count), blockSize: 4)
-        for (name, got) in [("prefill", prefill), ("decode", decoded)] {
-            let d = Comparison(got, want, vocab: vocab)
-            #expect(d.worst <= 0.03 * d.largest, "\(name): max |Δ| \(d.worst), max |logit| \(d.largest)")
-            #expect(d.rms <= 0.03 * d.spread, "\(name): RMS Δ \(d.rms), RMS logit \(d.spread)")
-            #expect(d.agree * 10 >= Self.tokens.count * 9, "\(name): argmax agrees at \(d.agree) of \(Self.tokens.count)")
+        for (name, got) in [("prefill:", prefill), ("decode:", decoded)] {
+            Comparison(got, want, vocab: vocab).expectWithinBounds(positions: Self.tokens.count, name)
         }
     }
 
@@ -69,10 +74,8 @@ import Testing
         let bundle = try Self.bundle()
         let kernels = try QuantizedModel(bundle: bundle, threads: 2)
         let want = NaiveGemma3(c: kernels.config, model: BundleWeights(bundle: bundle)).logits(Self.tokens).flatMap { $0.map(Float.init) }
-        let d = Comparison(quantizedLogits(kernels, Self.tokens), want, vocab: kernels.config.vocabSize)
-        #expect(d.worst <= 0.03 * d.largest, "max |Δ| \(d.worst), max |logit| \(d.largest)")
-        #expect(d.rms <= 0.03 * d.spread, "RMS Δ \(d.rms), RMS logit \(d.spread)")
-        #expect(d.agree * 10 >= Self.tokens.count * 9, "argmax agrees at \(d.agree) of \(Self.tokens.count)")
+        Comparison(quantizedLogits(kernels, Self.tokens), want, vocab: kernels.config.vocabSize)
+            .expectWithinBounds(positions: Self.tokens.count)
     }
 
     /// The comparison above only says something about the window if missing it would fail: the

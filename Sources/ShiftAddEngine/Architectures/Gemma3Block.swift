@@ -50,7 +50,7 @@ extension ReferenceModel {
 
     /// RMSNorm of every head of `v` ([tokens][heads × headDim]): heads are contiguous in a row, so
     /// each is one row of headDim.
-    private func normHeads(_ v: inout [Float], _ weight: [Float]) {
+    func normHeads(_ v: inout [Float], _ weight: [Float]) {
         let c = config
         let input = v
         Ops.rmsNorm(input, weight, &v, rows: v.count / c.headDim, width: c.headDim, epsilon: c.rmsNormEpsilon)

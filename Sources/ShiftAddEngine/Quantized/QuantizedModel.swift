@@ -164,11 +164,12 @@ struct RotaryAngles {
 
     init(config c: ModelConfig, theta: Float) {
         let half = c.headDim / 2
+        let frequencies = RotaryTable.inverseFrequencies(headDim: c.headDim, theta: theta)
         var cosines = [Float](repeating: 0, count: c.contextLength * half)
         var sines = cosines
         for p in 0..<c.contextLength {
             for i in 0..<half {
-                let angle = Float(p) * Float(1 / pow(Double(theta), Double(2 * i) / Double(c.headDim)))
+                let angle = Float(p) * frequencies[i]
                 cosines[p * half + i] = Foundation.cos(angle)
                 sines[p * half + i] = Foundation.sin(angle)
             }

@@ -81,8 +81,8 @@ extension ReferenceModel {
         if let gemma {
             t.qProjected = t.q
             t.kProjected = t.k
-            Ops.rmsNorm(t.qProjected, gemma.query, &t.q, rows: n * c.headCount, width: c.headDim, epsilon: c.rmsNormEpsilon)
-            Ops.rmsNorm(t.kProjected, gemma.key, &t.k, rows: n * c.kvHeadCount, width: c.headDim, epsilon: c.rmsNormEpsilon)
+            normHeads(&t.q, gemma.query)
+            normHeads(&t.k, gemma.key)
         }
         for row in 0..<n {
             t.q.withUnsafeMutableBufferPointer { rotary.apply($0.baseAddress! + row * c.qDim, heads: c.headCount, position: row % length) }
@@ -275,11 +275,10 @@ extension ReferenceModel {
         return (a * sigma, sigma * (1 + a * (1 - sigma)))
     }
 
-    /// GELU's tanh form, 0.5·a·(1 + tanh(u)) with u = √(2/π)·(a + 0.044715·a³), and its derivative.
+    /// GELU's tanh form (`Ops.geluTanh`) and its derivative.
     static func gelu(_ a: Float) -> (value: Float, slope: Float) {
-        let k: Float = (2 / Float.pi).squareRoot()
-        let th = Foundation.tanh(k * (a + 0.044715 * a * a * a))
-        return (0.5 * a * (1 + th), 0.5 * (1 + th) + 0.5 * a * (1 - th * th) * k * (1 + 3 * 0.044715 * a * a))
+        let th = Ops.geluTanh(a)
+        return (0.5 * a * (1 + th), 0.5 * (1 + th) + 0.5 * a * (1 - th * th) * Ops.geluScale * (1 + 3 * Ops.geluCubic * a * a))
     }
 
     /// ∂loss/∂W = dYᵀ·X for Y = X·Wᵀ: [outputs][inputs].
