@@ -67,6 +67,7 @@ public final class Scheduler: Sendable {
         self.observer = observer
         let mailbox = Locked(Mailbox(snapshot: SchedulerStats(
             queued: 0, running: 0, kvBlocksTotal: blockCount, kvBlocksUsed: 0, kvBlocksCached: 0, kvBlocksFree: blockCount,
+            kvWindowSlotsTotal: windowSlots, kvWindowSlotsUsed: 0, kvWindowSlotsFree: windowSlots,
             preemptions: 0, rejections: 0, steps: 0)))
         self.mailbox = mailbox
         let blocks = BlockManager(cache: model.makeCache(blocks: blockCount, windowSlots: windowSlots, blockSize: c.blockSize), prefixCaching: c.prefixCaching)

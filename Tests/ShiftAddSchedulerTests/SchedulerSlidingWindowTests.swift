@@ -42,6 +42,8 @@ import Testing
     @Test func aLongSequenceHoldsOnlyItsWindowsSlots() throws {
         let (s, model) = try Self.scheduler { $0.prefixCaching = false }
         defer { s.shutdown() }
+        let before = s.stats()
+        #expect(before.kvWindowSlotsTotal > 0 && before.kvWindowSlotsFree == before.kvWindowSlotsTotal)
         let prompt = randomTokens(5, seed: 60)
         let log = try s.run(Self.request(prompt, maxTokens: 235))
         #expect(log.tokens == Self.expected(prompt, count: 235))
